@@ -1,0 +1,6 @@
+//! terrane: a declarative infrastructure reconciler. This crate is the engine (config, graph,
+//! plan, apply, drift, serve); `main.rs` is a thin CLI over it.
+
+pub mod addr;
+pub mod config;
+pub mod diag;
