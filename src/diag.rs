@@ -47,8 +47,26 @@ impl SourceFile {
             Err(l) => l - 1,
         };
         let start = self.line_starts[line];
-        let col = self.text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
+    }
+
+    /// Byte offset of a 1-based line and column (columns counted in characters).
+    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let rest = self.text.get(start..).unwrap_or("");
+        start
+            + rest
+                .char_indices()
+                .nth(col.saturating_sub(1))
+                .map_or(rest.len(), |(i, _)| i)
     }
 
     /// The text of a 1-based line, without its newline.
@@ -77,7 +95,12 @@ impl SourceMap {
         Self::default()
     }
 
-    pub fn add(&mut self, name: impl Into<String>, path: &Path, text: impl Into<Arc<str>>) -> FileId {
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        path: &Path,
+        text: impl Into<Arc<str>>,
+    ) -> FileId {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));

@@ -2,5 +2,10 @@
 //! plan, apply, drift, serve); `main.rs` is a thin CLI over it.
 
 pub mod addr;
+pub mod builtin;
+pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod graph;
+pub mod providers;
+pub mod source;

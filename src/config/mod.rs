@@ -1,6 +1,23 @@
 //! Configuration: the HCL and YAML front ends, evaluation and the function library, all pure
-//! (no I/O besides reading the files they are given), producing one `Config` model.
+//! (files are read through a `SourceTree`), producing one `Config` model.
 
+pub mod eval;
+pub mod functions;
+pub mod load;
 pub mod model;
+pub mod program;
+pub mod refs;
+pub mod types;
+pub mod yaml;
 
+pub use load::{load, LoadError, LoadOptions, Schemas};
 pub use model::*;
+
+/// The closest candidate to a misspelt name, for "did you mean" help.
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

@@ -164,6 +164,8 @@ pub struct Config {
     pub required_providers: BTreeMap<String, String>,
     /// Warnings found while loading (errors stop the load).
     pub warnings: Vec<Diagnostic>,
+    /// The syntax and instance tree, for re-evaluation as resource values become known.
+    pub program: std::sync::Arc<super::program::Program>,
 }
 
 impl Config {
