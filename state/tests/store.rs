@@ -539,6 +539,11 @@ fn crash_keeps_every_acknowledged_write() {
         }
     }
     assert_eq!(acked.len(), 300, "child stopped early");
+    // While the child runs, another process is locked out and told who holds the store.
+    match SledStore::open(dir.path()) {
+        Err(StoreError::Locked { pid, .. }) => assert_eq!(pid, Some(child.id())),
+        other => panic!("expected Locked by the child, got {other:?}"),
+    }
     child.kill().unwrap(); // SIGKILL: no destructors, no flush on exit
     child.wait().unwrap();
     // Acks the child printed before it died count too.
@@ -549,6 +554,7 @@ fn crash_keeps_every_acknowledged_write() {
         }
     }
 
+    // The lock file still names the dead child; only the OS lock counts.
     let store = SledStore::open(dir.path()).expect("reopen after kill -9");
     let present = store.list_resources("prod").unwrap();
     let missing: Vec<u64> = acked
@@ -576,4 +582,33 @@ fn crash_keeps_every_acknowledged_write() {
     for p in &pending {
         assert!(store.get_resource("prod", &p.address).unwrap().is_none());
     }
+}
+
+#[test]
+fn concurrent_writers_keep_every_write_and_unique_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SledStore::open(dir.path()).unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut ids = Vec::new();
+                for i in 0..25 {
+                    store
+                        .put_resource("prod", &resource(&format!("r.t{t}_{i}"), &[]))
+                        .unwrap();
+                    ids.push(store.begin_run("prod", "apply", None).unwrap().id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=100).collect::<Vec<u64>>());
+    assert_eq!(store.list_resources("prod").unwrap().len(), 100);
+    assert!(store.fingerprint("prod").unwrap().ends_with(":100"));
 }
