@@ -416,11 +416,11 @@ fn check_json<T: DeserializeOwned>(v: &[u8], bad: impl Fn(&str) -> StoreError) -
     decode_json::<T>(v, bad).map(|_| ())
 }
 
-fn encode<T: Serialize>(v: &T) -> TxResult<Vec<u8>> {
+fn encode<T: Serialize>(dir: &Path, v: &T) -> TxResult<Vec<u8>> {
     // Our record types always serialise; a failure would be a bug, reported rather than hidden.
     serde_json::to_vec(v).map_err(|e| {
         ConflictableTransactionError::Abort(StoreError::Backend {
-            dir: PathBuf::new(),
+            dir: dir.to_path_buf(),
             what: "encoding a record".into(),
             detail: e.to_string(),
         })
@@ -492,7 +492,7 @@ impl Store for SledStore {
     }
 
     fn put_resource(&self, stack: &str, record: &ResourceRecord) -> Result<()> {
-        let bytes = encode(record).map_err(unabort)?;
+        let bytes = encode(&self.dir, record).map_err(unabort)?;
         let gen = format!("gen/{stack}");
         self.mutate("writing a resource", "res", stack, |t, meta| {
             t.insert(record.address.as_bytes(), bytes.as_slice())?;
@@ -549,13 +549,13 @@ impl Store for SledStore {
             let mut rec: ResourceRecord = tx_decode(&self.dir, &table, from.as_bytes(), &old)?;
             rec.address = to.to_string();
             rename_dependency(&mut rec.dependencies, from, to);
-            t.insert(to.as_bytes(), encode(&rec)?)?;
+            t.insert(to.as_bytes(), encode(&self.dir, &rec)?)?;
             for addr in dependents.iter().filter(|a| a.as_str() != from) {
                 if let Some(v) = t.get(addr.as_bytes())? {
                     let mut dep: ResourceRecord =
                         tx_decode(&self.dir, &table, addr.as_bytes(), &v)?;
                     if rename_dependency(&mut dep.dependencies, from, to) {
-                        t.insert(addr.as_bytes(), encode(&dep)?)?;
+                        t.insert(addr.as_bytes(), encode(&self.dir, &dep)?)?;
                     }
                 }
             }
@@ -578,7 +578,7 @@ impl Store for SledStore {
 
     fn put_outputs(&self, stack: &str, outputs: &Outputs) -> Result<()> {
         check_stack(stack)?;
-        let bytes = encode(outputs).map_err(unabort)?;
+        let bytes = encode(&self.dir, outputs).map_err(unabort)?;
         let gen = format!("gen/{stack}");
         (&self.outputs, &self.meta, &self.stacks)
             .transaction(|(o, meta, stacks)| {
@@ -610,7 +610,7 @@ impl Store for SledStore {
                 outcome: Outcome::Running,
                 details: serde_json::Value::Null,
             };
-            t.insert(&run.id.to_be_bytes()[..], encode(&run)?)?;
+            t.insert(&run.id.to_be_bytes()[..], encode(&self.dir, &run)?)?;
             Ok(run)
         })
     }
@@ -642,7 +642,7 @@ impl Store for SledStore {
             run.outcome = outcome;
             run.summary = summary.to_string();
             run.details = details.clone();
-            t.insert(&key[..], encode(&run)?)?;
+            t.insert(&key[..], encode(&self.dir, &run)?)?;
             Ok(run)
         })
     }
@@ -665,7 +665,7 @@ impl Store for SledStore {
             } else if read_counter(meta, &seq)? < stored.id {
                 set_counter(meta, &seq, stored.id)?;
             }
-            t.insert(&stored.id.to_be_bytes()[..], encode(&stored)?)?;
+            t.insert(&stored.id.to_be_bytes()[..], encode(&self.dir, &stored)?)?;
             bump(meta, &gen)?;
             Ok(stored)
         })
@@ -694,7 +694,7 @@ impl Store for SledStore {
             return Err(missing());
         }
         let put = match result {
-            IntentResult::Put(rec) => Some(encode(rec).map_err(unabort)?),
+            IntentResult::Put(rec) => Some(encode(&self.dir, rec).map_err(unabort)?),
             _ => None,
         };
         let intents = self.write_tree("intents", stack)?;
