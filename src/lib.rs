@@ -4,3 +4,4 @@
 pub mod addr;
 pub mod config;
 pub mod diag;
+pub mod plan;
