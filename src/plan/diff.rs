@@ -94,7 +94,7 @@ fn plan_data(input: &DiffInput, change: &mut Change) {
             change.action = Action::Read;
             change.before = None;
             change.attrs = to_attrs(
-                diff(&input.schema.body, &NULL, &after),
+                diff(&input.schema.body, &NULL, &after, input.sensitive_attrs),
                 |_| false,
                 |_| false,
             );
@@ -116,7 +116,11 @@ fn plan_managed(input: &DiffInput, change: &mut Change) {
                 change.action = Action::Forget;
             } else {
                 change.action = Action::Delete;
-                change.attrs = to_attrs(diff(body, cloud, &NULL), |_| false, |_| false);
+                change.attrs = to_attrs(
+                    diff(body, cloud, &NULL, input.sensitive_attrs),
+                    |_| false,
+                    |_| false,
+                );
             }
         }
         (Some(_), None) if observe => {
@@ -130,7 +134,11 @@ fn plan_managed(input: &DiffInput, change: &mut Change) {
             } else {
                 Reason::NewInConfig
             });
-            change.attrs = to_attrs(diff(body, &NULL, &after), |_| false, |_| false);
+            change.attrs = to_attrs(
+                diff(body, &NULL, &after, input.sensitive_attrs),
+                |_| false,
+                |_| false,
+            );
             change.after = Some(after);
         }
         (Some(cfg), Some(cloud)) => plan_existing(input, change, cfg, cloud),
@@ -140,7 +148,7 @@ fn plan_managed(input: &DiffInput, change: &mut Change) {
 fn plan_existing(input: &DiffInput, change: &mut Change, cfg: &Value, cloud: &Value) {
     let body = &input.schema.body;
     let planned = planner(input, false).object(body, cfg, cloud, "");
-    let raws = diff(body, cloud, &planned);
+    let raws = diff(body, cloud, &planned, input.sensitive_attrs);
 
     if input.management == Management::ObserveOnly {
         // Nothing will change; every difference is reported as drift.
@@ -177,7 +185,7 @@ fn plan_existing(input: &DiffInput, change: &mut Change, cfg: &Value, cloud: &Va
 
     if !forcing.is_empty() || input.replace_triggered.is_some() {
         let fresh = planner(input, true).object(body, cfg, cloud, "");
-        let raws = diff(body, cloud, &fresh);
+        let raws = diff(body, cloud, &fresh, input.sensitive_attrs);
         change.action = Action::Replace;
         change.attrs = to_attrs(
             raws,
@@ -355,14 +363,18 @@ struct Ctx<'a> {
     force: bool,
     sensitive: bool,
     anchor: Option<&'a str>,
+    top_sensitive: &'a BTreeSet<String>,
 }
 
-fn diff(block: &Block, before: &Value, after: &Value) -> Vec<Raw> {
+/// Differences between two values of a resource body. `sensitive` holds the top-level names
+/// marked sensitive by the configuration.
+fn diff(block: &Block, before: &Value, after: &Value, sensitive: &BTreeSet<String>) -> Vec<Raw> {
     let mut out = Vec::new();
     let ctx = Ctx {
         force: false,
         sensitive: false,
         anchor: None,
+        top_sensitive: sensitive,
     };
     diff_object(block, before, after, "", ctx, &mut out);
     out
@@ -382,6 +394,7 @@ fn diff_object(
             continue;
         }
         let p = join_key(path, name);
+        let sensitive = ctx.sensitive || attr.sensitive || is_sensitive_path(&p, ctx.top_sensitive);
         let mk = |path: String, b: &Value, a: &Value| Raw {
             anchor: ctx
                 .anchor
@@ -392,9 +405,11 @@ fn diff_object(
             after: a.clone(),
             force: ctx.force || attr.force_new,
             settable: attr.required || attr.optional,
-            sensitive: ctx.sensitive || attr.sensitive,
+            sensitive,
         };
-        let per_key = matches!(attr.ty, AttrType::Map(_))
+        // A sensitive map is one masked value: its keys may be secret too.
+        let per_key = !sensitive
+            && matches!(attr.ty, AttrType::Map(_))
             && matches!(b, Value::Null | Value::Map(_))
             && matches!(a, Value::Null | Value::Map(_));
         match (&attr.ty, per_key) {
@@ -423,6 +438,7 @@ fn diff_object(
         let p = join_key(path, name);
         let inner = Ctx {
             force: ctx.force || bs.force_new,
+            sensitive: ctx.sensitive || is_sensitive_path(&p, ctx.top_sensitive),
             ..ctx
         };
         if b.is_unknown() || a.is_unknown() {
@@ -433,7 +449,7 @@ fn diff_object(
                 after: a.clone(),
                 force: inner.force,
                 settable: true,
-                sensitive: ctx.sensitive,
+                sensitive: inner.sensitive,
             });
             continue;
         }

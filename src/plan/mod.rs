@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod render;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -84,20 +85,20 @@ impl Reason {
         }
     }
 
-    /// Human sentence fragment, used by every renderer.
+    /// Why, as a clause to follow "because", used by every renderer.
     pub fn describe(&self) -> String {
         match self {
-            Reason::NewInConfig => "new in the configuration".to_string(),
+            Reason::NewInConfig => "it is new in the configuration".to_string(),
             Reason::ConfigChanged => "the configuration changed".to_string(),
-            Reason::Drifted => "changed in the cloud outside terrane (drift)".to_string(),
+            Reason::Drifted => "it drifted: changed in the cloud outside terrane".to_string(),
             Reason::ForcesReplacement(paths) => {
                 let verb = if paths.len() == 1 { "forces" } else { "force" };
                 format!("{} {verb} replacement", paths.join(", "))
             }
-            Reason::RemovedFromConfig => "no longer in the configuration".to_string(),
-            Reason::Gone => "deleted in the cloud outside terrane".to_string(),
-            Reason::ReplaceTriggeredBy(by) => format!("replace_triggered_by {by}"),
-            Reason::DataSource => "data source".to_string(),
+            Reason::RemovedFromConfig => "it is no longer in the configuration".to_string(),
+            Reason::Gone => "it was deleted in the cloud outside terrane".to_string(),
+            Reason::ReplaceTriggeredBy(by) => format!("replace_triggered_by {by} changed"),
+            Reason::DataSource => "it is a data source".to_string(),
         }
     }
 }

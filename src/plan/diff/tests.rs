@@ -667,3 +667,22 @@ fn paths_parse_back() {
     assert_eq!(lookup(&v, "t.missing[3]"), &Value::Null);
     assert_eq!(parse_path("a[oops"), vec![Seg::Key("a".into())]);
 }
+
+#[test]
+fn sensitive_map_is_one_masked_value() {
+    let mut cfg = config();
+    set(
+        &mut cfg,
+        "tags",
+        obj([("SecretName", s("x")), ("Owner", s("ops"))]),
+    );
+    let mut case = Case::new(Some(cfg), Some(cloud()));
+    case.sensitive = ["tags".to_string()].into();
+    let c = case.run();
+    assert_eq!(
+        paths(&c),
+        vec!["tags"],
+        "keys must not be listed one by one"
+    );
+    assert!(attr(&c, "tags").sensitive);
+}
