@@ -277,6 +277,11 @@ impl Planner<'_> {
                 out.insert(name.clone(), prior_v.clone());
                 continue;
             }
+            // Blocks from a `dynamic` block over an unknown collection: all unknown.
+            if field(cfg, name).is_unknown() {
+                out.insert(name.clone(), Value::Unknown);
+                continue;
+            }
             let cfg_items = block_items(field(cfg, name));
             let prior_items = block_items(prior_v);
             let items: Vec<Value> = match bs.nesting {

@@ -686,3 +686,13 @@ fn sensitive_map_is_one_masked_value() {
     );
     assert!(attr(&c, "tags").sensitive);
 }
+
+#[test]
+fn unknown_dynamic_block_is_known_after_apply() {
+    let mut cfg = config();
+    set(&mut cfg, "ingress", Value::Unknown);
+    let c = Case::new(Some(cfg), Some(cloud())).run();
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(paths(&c), vec!["ingress"]);
+    assert_eq!(attr(&c, "ingress").after, Some(Value::Unknown));
+}

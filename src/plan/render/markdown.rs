@@ -101,7 +101,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
 
 fn header(plan: &Plan) -> String {
     let m = &plan.meta;
-    let mut out = format!("## terrane plan for `{}`", code_safe(&m.stack));
+    let stack: String = m.stack.chars().take(200).collect();
+    let mut out = format!("## terrane plan for `{}`", code_safe(&stack));
     if let Some(commit) = &m.commit {
         let short: String = commit.chars().take(12).collect();
         let _ = write!(out, " at `{}`", code_safe(&short));
@@ -109,7 +110,9 @@ fn header(plan: &Plan) -> String {
     out.push('\n');
     if let Some(msg) = m.commit_message.as_deref().and_then(|s| s.lines().next()) {
         if !msg.trim().is_empty() {
-            let _ = writeln!(out, "\n> {}", html_escape(msg.trim()));
+            // One line, bounded, so the header always fits the comment.
+            let msg: String = msg.trim().chars().take(200).collect();
+            let _ = writeln!(out, "\n> {}", html_escape(&msg));
         }
     }
     let s = &plan.summary;
