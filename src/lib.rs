@@ -7,5 +7,6 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod graph;
+pub mod plan;
 pub mod providers;
 pub mod source;
