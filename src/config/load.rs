@@ -2193,3 +2193,78 @@ fn resolve_provider(prog: &Program, ri: &ResInst, schemas: &Schemas) -> Provider
     let map = &prog.insts[ri.module].provider_map;
     map.get(&local.to_string()).cloned().unwrap_or(local)
 }
+
+/// Re-evaluation of a loaded configuration as resource values become known (plan walks the
+/// graph and feeds planned values; apply feeds applied ones). Not shareable across threads:
+/// use one session per walk.
+pub struct Session<'a> {
+    ev: Evaluator<'a>,
+    prog: &'a Program,
+}
+
+impl Config {
+    /// Starts an evaluation session over this config. `now` is the apply-time clock for
+    /// `timestamp()` (None while planning, where it is unknown).
+    pub fn session<'a>(
+        &'a self,
+        values: &'a dyn super::eval::ResourceValues,
+        now: Option<time::OffsetDateTime>,
+    ) -> Session<'a> {
+        Session {
+            ev: Evaluator::new(&self.program, values, now),
+            prog: &self.program,
+        }
+    }
+}
+
+impl Session<'_> {
+    /// The attributes of `Config::instances[idx]`, evaluated with the values known now.
+    pub fn instance(&self, idx: usize) -> Result<EvaluatedBody, Vec<Diagnostic>> {
+        let Some(ri) = self.prog.res_insts.get(idx) else {
+            return Err(vec![Diagnostic::error(format!("no instance {idx}"))]);
+        };
+        let mut diags = Vec::new();
+        let body = eval_instance_body(&self.ev, self.prog, ri, &mut diags);
+        diags.retain(Diagnostic::is_error);
+        if diags.is_empty() {
+            Ok(body)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Root module outputs: name, value, sensitive.
+    pub fn outputs(&self) -> Result<Vec<(String, Value, bool)>, Vec<Diagnostic>> {
+        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        if let Some(def) = self.prog.defs.first() {
+            for (name, o) in &def.outputs {
+                let rep = Repetition::default();
+                match self.ev.eval_tracked(&o.expr, &Scope::new(0, o.file, &rep)) {
+                    Ok((v, s)) => out.push((name.clone(), v, s || o.sensitive)),
+                    Err(e) => diags.push(e.into_diagnostic()),
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(out)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// The evaluated body of `Config::providers[idx]`.
+    pub fn provider_config(&self, idx: usize) -> Result<Value, Vec<Diagnostic>> {
+        let Some(p) = self.prog.providers.get(idx) else {
+            return Ok(Value::Null);
+        };
+        let mut diags = Vec::new();
+        let rep = Repetition::default();
+        let v = eval_free_body(&self.ev, &p.body, &Scope::new(0, p.file, &rep), &mut diags);
+        if diags.is_empty() {
+            Ok(v)
+        } else {
+            Err(diags)
+        }
+    }
+}

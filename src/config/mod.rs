@@ -10,7 +10,8 @@ pub mod refs;
 pub mod types;
 pub mod yaml;
 
-pub use load::{load, LoadError, LoadOptions, Schemas};
+pub use eval::{NoValues, ResourceValues};
+pub use load::{load, EvaluatedBody, LoadError, LoadOptions, Schemas, Session};
 pub use model::*;
 
 /// The closest candidate to a misspelt name, for "did you mean" help.
