@@ -1,6 +1,7 @@
 //! Configuration: the HCL and YAML front ends, evaluation and the function library, all pure
 //! (no I/O besides reading the files they are given), producing one `Config` model.
 
+pub mod functions;
 pub mod model;
 
 pub use model::*;
