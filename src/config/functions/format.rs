@@ -6,6 +6,9 @@ use super::encoding::json_encode;
 use super::{to_bool, to_num, to_str, type_desc};
 use terrane_provider::{format_number, Value};
 
+/// Widths beyond this are certainly mistakes; refusing them keeps memory bounded.
+const MAX_WIDTH: usize = 1 << 16;
+
 #[derive(Default)]
 struct Verb {
     plus: bool,
@@ -76,6 +79,11 @@ pub(super) fn format_values(spec: &str, args: &[Value]) -> Result<String, String
         if chars.get(i) == Some(&'.') {
             i += 1;
             v.prec = Some(digits(&mut i).unwrap_or(0));
+        }
+        if v.width.max(v.prec).is_some_and(|w| w > MAX_WIDTH) {
+            return Err(format!(
+                "width or precision at {start} is larger than {MAX_WIDTH}"
+            ));
         }
         let Some(&verb) = chars.get(i) else {
             return Err(format!("unterminated format verb at {start}"));

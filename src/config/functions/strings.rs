@@ -75,8 +75,8 @@ pub(super) fn formatlist(a: &Args, _: &FnContext) -> R {
 
 pub(super) fn indent(a: &Args, _: &FnContext) -> R {
     let n = a.int(0)?;
-    if n < 0 {
-        return Err(a.arg_err(0, "spaces must not be negative"));
+    if !(0..=1 << 16).contains(&n) {
+        return Err(a.arg_err(0, "spaces must be between 0 and 65536"));
     }
     let pad = " ".repeat(n as usize);
     string(a.str(1)?.replace('\n', &format!("\n{pad}")))

@@ -602,6 +602,22 @@ fn format_verbs() {
         "too many arguments; only 1 used",
     );
     err_has("format", vec![s("%d"), n(1.5)], "whole number");
+    err_has("format", vec![s("%99999999999d"), n(1.0)], "larger than");
+    err_has(
+        "format",
+        vec![s("%[3]d"), n(1.0)],
+        "need index 3 but have 1 total",
+    );
+    err_has(
+        "format",
+        vec![s("%z"), n(1.0)],
+        "unrecognized format character",
+    );
+    err_has(
+        "format",
+        vec![s("abc %"), n(1.0)],
+        "unterminated format verb",
+    );
     err_has("format", vec![s("%d"), s("x")], "number required");
     err_has(
         "format",
@@ -707,7 +723,8 @@ fn strings_basic() {
         ok("indent", vec![n(2.0), s("[\n  foo,\n  bar,\n]\n")]),
         s("[\n    foo,\n    bar,\n  ]\n  ")
     );
-    err_has("indent", vec![n(-1.0), s("x")], "must not be negative");
+    err_has("indent", vec![n(-1.0), s("x")], "between 0 and 65536");
+    err_has("indent", vec![n(1e12), s("x")], "between 0 and 65536");
     assert_eq!(ok("chomp", vec![s("hello\n")]), s("hello"));
     assert_eq!(ok("chomp", vec![s("hello\r\n")]), s("hello"));
     assert_eq!(ok("chomp", vec![s("hello\n\n")]), s("hello"));
@@ -1149,4 +1166,39 @@ fn time_functions() {
         "invalid date format verb \"YYYYY\"",
     );
     err_has("formatdate", vec![s("'open"), t], "unterminated literal");
+}
+
+fn arb_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        Just(Value::Unknown),
+        any::<bool>().prop_map(Value::Bool),
+        (-300i64..300).prop_map(|i| Value::Number(i as f64)),
+        any::<f64>().prop_map(Value::Number),
+        "[a-z0-9/.%:,\\[\\]()*+?-]{0,12}".prop_map(Value::String),
+        Just(s("10.0.0.0/16")),
+        Just(s("fd00::/56")),
+        Just(s("2018-01-02T23:12:01Z")),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
+            proptest::collection::btree_map("[a-c]", inner, 0..3).prop_map(Value::Map),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Bad input gives an error, never a panic, for every function.
+    #[test]
+    fn no_function_panics_on_arbitrary_arguments(
+        args in proptest::collection::vec(arb_value(), 0..4)
+    ) {
+        for name in names() {
+            let _ = run(name, args.clone(), None);
+            let _ = run(name, args.clone(), Some(datetime!(2020-01-01 00:00:00 UTC)));
+        }
+    }
 }
