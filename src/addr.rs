@@ -157,7 +157,9 @@ impl std::str::FromStr for InstanceAddr {
         }
         let rest = &parts[i..];
         if rest.len() != 2 {
-            return Err(err("expected TYPE.NAME, optionally with an index like [0] or [\"key\"]"));
+            return Err(err(
+                "expected TYPE.NAME, optionally with an index like [0] or [\"key\"]",
+            ));
         }
         if rest[0].1 != InstanceKey::None {
             return Err(err("an index belongs after the resource name"));
@@ -186,7 +188,10 @@ fn split_address(s: &str) -> Result<Vec<(String, InstanceKey)>, String> {
             i += 1;
         }
         if start == i {
-            return Err(format!("unexpected character {:?}", chars.get(i).unwrap_or(&' ')));
+            return Err(format!(
+                "unexpected character {:?}",
+                chars.get(i).unwrap_or(&' ')
+            ));
         }
         let name: String = chars[start..i].iter().collect();
         let mut key = InstanceKey::None;
@@ -200,9 +205,7 @@ fn split_address(s: &str) -> Result<Vec<(String, InstanceKey)>, String> {
             key = if let Ok(n) = inner.parse::<i64>() {
                 InstanceKey::Int(n)
             } else if inner.starts_with('"') && inner.ends_with('"') && inner.len() >= 2 {
-                InstanceKey::Str(
-                    serde_json::from_str::<String>(&inner).map_err(|e| e.to_string())?,
-                )
+                InstanceKey::Str(serde_json::from_str::<String>(&inner).map_err(|e| e.to_string())?)
             } else {
                 return Err("an index must be a number or a quoted string".into());
             };
@@ -245,7 +248,14 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_errors() {
-        for s in ["", "aws_s3_bucket", "a.b.c", "aws_x.y[", "module", "aws_x.y[abc]"] {
+        for s in [
+            "",
+            "aws_s3_bucket",
+            "a.b.c",
+            "aws_x.y[",
+            "module",
+            "aws_x.y[abc]",
+        ] {
             assert!(s.parse::<InstanceAddr>().is_err(), "{s}");
         }
     }

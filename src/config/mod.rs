@@ -2,5 +2,6 @@
 //! (no I/O besides reading the files they are given), producing one `Config` model.
 
 pub mod model;
+pub mod yaml;
 
 pub use model::*;

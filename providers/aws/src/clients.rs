@@ -50,7 +50,10 @@ impl AwsSettings {
             .get("skip_credentials_validation")
             .and_then(Value::as_bool)
             .unwrap_or(false);
-        s.max_retries = m.get("max_retries").and_then(Value::as_i64).map(|n| n as u32);
+        s.max_retries = m
+            .get("max_retries")
+            .and_then(Value::as_i64)
+            .map(|n| n as u32);
         // Blocks arrive as a list of objects; accept a bare object too.
         let first_block = |k: &str| -> Option<&BTreeMap<String, Value>> {
             match m.get(k)? {
@@ -230,7 +233,13 @@ impl Clients {
             dynamodb: service_client!(aws_sdk_dynamodb, &sdk, settings, "dynamodb", icpt),
             ec2: service_client!(aws_sdk_ec2, &sdk, settings, "ec2", icpt),
             ssm: service_client!(aws_sdk_ssm, &sdk, settings, "ssm", icpt),
-            logs: service_client!(aws_sdk_cloudwatchlogs, &sdk, settings, "cloudwatchlogs", icpt),
+            logs: service_client!(
+                aws_sdk_cloudwatchlogs,
+                &sdk,
+                settings,
+                "cloudwatchlogs",
+                icpt
+            ),
             kms: service_client!(aws_sdk_kms, &sdk, settings, "kms", icpt),
             secretsmanager: service_client!(
                 aws_sdk_secretsmanager,

@@ -117,9 +117,16 @@ pub fn classify(code: Option<&str>, status: Option<u16>, message: String) -> Pro
 }
 
 /// Converts any aws-sdk-rust operation error into a provider error.
-pub fn sdk_error<E, R>(op: &str, err: aws_smithy_runtime_api::client::result::SdkError<E, R>) -> ProviderError
+pub fn sdk_error<E, R>(
+    op: &str,
+    err: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+) -> ProviderError
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
     R: std::fmt::Debug + HttpStatus,
 {
     use aws_smithy_runtime_api::client::result::SdkError;

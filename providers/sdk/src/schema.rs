@@ -259,7 +259,10 @@ impl Schema {
 /// The standard `tags` / `tags_all` pair of every taggable AWS resource.
 pub fn tags_attributes(block: Block) -> Block {
     block
-        .attr("tags", Attribute::optional(AttrType::Map(Box::new(AttrType::String))))
+        .attr(
+            "tags",
+            Attribute::optional(AttrType::Map(Box::new(AttrType::String))),
+        )
         .attr(
             "tags_all",
             Attribute::computed(AttrType::Map(Box::new(AttrType::String))),
