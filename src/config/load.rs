@@ -185,7 +185,9 @@ impl Loader<'_> {
         let mut calls = Vec::new();
         for name in files {
             let path = full.join(&name);
-            let shown = normalize(&dir.join(&name)).display().to_string();
+            let shown = normalize(&self.root.join(&dir).join(&name))
+                .display()
+                .to_string();
             let is_tf = name.ends_with(".tf");
             let is_yaml = depth == 0 && (name.ends_with(".yaml") || name.ends_with(".yml"));
             if !is_tf && !is_yaml {

@@ -10,6 +10,9 @@ pub mod refs;
 pub mod types;
 pub mod yaml;
 
+#[cfg(test)]
+mod tests;
+
 pub use eval::{NoValues, ResourceValues};
 pub use load::{load, EvaluatedBody, LoadError, LoadOptions, Schemas, Session};
 pub use model::*;

@@ -63,3 +63,52 @@ pub fn normalize(p: &Path) -> PathBuf {
 pub fn reader(tree: Arc<dyn SourceTree>) -> crate::config::program::FileReader {
     Arc::new(move |p: &Path| tree.read(&normalize(p)))
 }
+
+/// Configuration held in memory (tests, and trees read from Git).
+#[derive(Debug, Clone, Default)]
+pub struct MemSource {
+    files: std::collections::BTreeMap<PathBuf, String>,
+}
+
+impl MemSource {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file at a relative path.
+    pub fn file(mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        self.files.insert(normalize(&path.into()), text.into());
+        self
+    }
+
+    pub fn insert(&mut self, path: impl Into<PathBuf>, text: impl Into<String>) {
+        self.files.insert(normalize(&path.into()), text.into());
+    }
+}
+
+impl SourceTree for MemSource {
+    fn list_files(&self, dir: &Path) -> Result<Vec<String>, String> {
+        let dir = normalize(dir);
+        if !self.is_dir(&dir) {
+            return Err(format!("no directory {}", dir.display()));
+        }
+        Ok(self
+            .files
+            .keys()
+            .filter(|p| p.parent().map(normalize).as_deref() == Some(dir.as_path()))
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect())
+    }
+
+    fn is_dir(&self, dir: &Path) -> bool {
+        let dir = normalize(dir);
+        self.files.keys().any(|p| p.starts_with(&dir) && p != &dir)
+    }
+
+    fn read(&self, path: &Path) -> Result<String, String> {
+        self.files
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| format!("no such file {}", path.display()))
+    }
+}
