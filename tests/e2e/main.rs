@@ -1,1 +1,4 @@
 //! End-to-end tests: the real binary against real inputs (and, for cloud tests, a real AWS API).
+//! One test binary for the whole repository: each binary links everything again.
+
+mod cli;
