@@ -144,3 +144,25 @@ pub fn graph(
         None => EXIT_ERROR,
     }
 }
+
+/// `terrane providers`: every supported type, by provider.
+pub fn providers(registry: &Registry, out: &mut dyn Write) -> i32 {
+    for p in &registry.providers {
+        let _ = writeln!(out, "provider {:?}", p.name());
+        let mut schemas = p.schemas();
+        schemas.sort_by_key(|s| (s.mode == terrane_provider::ResourceMode::Data, s.type_name));
+        for s in schemas {
+            let kind = match &s.crossplane {
+                Some(k) => format!("  (YAML: {}/{})", k.group, k.kind),
+                None => String::new(),
+            };
+            let mode = if s.mode == terrane_provider::ResourceMode::Data {
+                "data "
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {mode}{}{kind}", s.type_name);
+        }
+    }
+    EXIT_OK
+}

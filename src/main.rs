@@ -66,6 +66,8 @@ enum Command {
         #[command(flatten)]
         config: ConfigOpts,
     },
+    /// List the providers and the resource and data source types they support.
+    Providers,
     /// Print the dependency graph of resource instances (DOT for graphviz, or JSON).
     Graph {
         #[command(flatten)]
@@ -89,6 +91,7 @@ fn main() {
         Command::Validate { config } => {
             cli::validate(&config.args(), &registry(), &mut out, &mut err)
         }
+        Command::Providers => cli::providers(&registry(), &mut out),
         Command::Graph { config, format } => {
             let f = match format {
                 GraphFmt::Dot => GraphFormat::Dot,

@@ -9,11 +9,17 @@ pub fn terrane() -> Command {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn run(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
-    let out = terrane().args(args).current_dir(dir).output().expect("run terrane");
+    let out = terrane()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run terrane");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -49,12 +55,21 @@ fn bad_input_exits_1_with_located_diagnostics() {
     let (code, out, err) = run(&["validate", "."], dir.path());
     assert_eq!(code, 1);
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("error: unsupported argument \"inptu\" in terraform_data.a"), "{err}");
+    assert!(
+        err.contains("error: unsupported argument \"inptu\" in terraform_data.a"),
+        "{err}"
+    );
     assert!(err.contains("--> main.tf:2:3"), "{err}");
     assert!(err.contains("help: did you mean \"input\"?"), "{err}");
-    assert!(err.contains("error: reference to undeclared resource terraform_data.zz"), "{err}");
+    assert!(
+        err.contains("error: reference to undeclared resource terraform_data.zz"),
+        "{err}"
+    );
     assert!(err.contains("--> main.tf:6:11"), "{err}");
-    assert!(err.contains("the configuration has 2 errors; nothing was changed"), "{err}");
+    assert!(
+        err.contains("the configuration has 2 errors; nothing was changed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -68,7 +83,10 @@ fn cycle_is_reported_with_every_member() {
     let (code, _, err) = run(&["graph", "."], dir.path());
     assert_eq!(code, 1);
     assert!(err.contains("dependency cycle: terraform_data.a -> terraform_data.b -> terraform_data.c -> terraform_data.a"), "{err}");
-    assert!(err.contains("terraform_data.c is on the cycle (main.tf:3:1)"), "{err}");
+    assert!(
+        err.contains("terraform_data.c is on the cycle (main.tf:3:1)"),
+        "{err}"
+    );
 }
 
 #[test]
