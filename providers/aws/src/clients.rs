@@ -85,10 +85,9 @@ impl AwsSettings {
     /// The endpoint for a service: the block's override, else none (the SDK then uses
     /// `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL` or the real AWS endpoint).
     pub fn endpoint(&self, service: &str) -> Option<&str> {
-        let aliases: &[&str] = match service {
-            "cloudwatchlogs" => &["logs", "cloudwatchlogs"],
-            "secretsmanager" => &["secretsmanager"],
-            other => std::slice::from_ref(&other),
+        let aliases: Vec<&str> = match service {
+            "cloudwatchlogs" => vec!["logs", "cloudwatchlogs"],
+            other => vec![other],
         };
         aliases
             .iter()
