@@ -79,7 +79,10 @@ enum Command {
 }
 
 fn registry() -> Registry {
-    Registry::builtin()
+    let r = Registry::builtin();
+    #[cfg(feature = "aws")]
+    let r = r.with(std::sync::Arc::new(terrane_provider_aws::AwsProvider::new()));
+    r
 }
 
 fn main() {

@@ -2,3 +2,4 @@
 //! One test binary for the whole repository: each binary links everything again.
 
 mod cli;
+mod moto;
