@@ -247,10 +247,11 @@ pub fn apply(
                 }
             };
             let _ = write!(out, "{}", render::text::render(&plan, ctx.color));
-            if !plan.has_changes() {
+            if !plan.has_changes() && plan.desired_updates.is_empty() {
                 return EXIT_OK;
             }
-            if !args.auto_approve {
+            // Recording configurations the cloud already matches changes nothing: no question.
+            if plan.has_changes() && !args.auto_approve {
                 let question = if destroy {
                     "Do you really want to destroy all resources in this stack?"
                 } else {

@@ -251,6 +251,21 @@ impl Engine {
             records.insert(rec.address.clone(), rec);
             summary.imported += 1;
         }
+        // New last-applied configurations for resources that need no cloud change.
+        let updated: Vec<ResourceRecord> = plan
+            .desired_updates
+            .iter()
+            .filter_map(|u| {
+                let mut r = records.get(&u.address)?.clone();
+                r.desired = u.desired.clone();
+                r.updated_at = super::now();
+                Some(r)
+            })
+            .collect();
+        self.store.put_resources(stack, &updated)?;
+        for r in updated {
+            records.insert(r.address.clone(), r);
+        }
         // Records gone from both the configuration and the cloud: just forget them.
         for c in &plan.changes {
             if c.action == Action::NoOp

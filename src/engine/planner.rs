@@ -10,7 +10,8 @@ use crate::config::{Config, DeletionPolicy, Lifecycle, Management};
 use crate::diag::Diagnostic;
 use crate::graph::Graph;
 use crate::plan::{
-    diff_resource, Action, Change, DiffInput, Imported, Move, OutputChange, Plan, PlanMeta,
+    diff_resource, Action, Change, DesiredUpdate, DiffInput, Imported, Move, OutputChange, Plan,
+    PlanMeta,
 };
 use petgraph::Direction;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -147,6 +148,7 @@ impl Engine {
         // The walk over the configuration, dependencies first.
         let mut values = ValueMap::default();
         let mut changes: Vec<Change> = Vec::new();
+        let mut desired_updates = Vec::new();
         let mut actions: HashMap<String, Action> = HashMap::new();
         let mut lifecycles: HashMap<String, &Lifecycle> = HashMap::new();
         let in_config: HashSet<String> = cfg.instances.iter().map(|i| i.addr.to_string()).collect();
@@ -230,6 +232,16 @@ impl Engine {
                 replace_triggered: triggered.as_deref(),
                 dependencies: &deps,
             });
+            if change.action == Action::NoOp
+                && addr.resource.mode == Mode::Managed
+                && attrs.is_wholly_known()
+                && rec.is_some_and(|r| r.desired != attrs)
+            {
+                desired_updates.push(DesiredUpdate {
+                    address: addr_s.clone(),
+                    desired: attrs.clone(),
+                });
+            }
             if let Some(v) = change.after.clone().or(cloud) {
                 values.0.insert(addr.clone(), v);
             }
@@ -355,6 +367,7 @@ impl Engine {
         let mut plan = Plan::new(meta, changes, output_changes);
         plan.moved = moves;
         plan.imported = imported;
+        plan.desired_updates = desired_updates;
         Ok(plan)
     }
 

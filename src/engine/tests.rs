@@ -273,6 +273,7 @@ async fn create_then_second_plan_is_empty() {
 
     let again = env.plan(TWO).await;
     assert!(!again.has_changes(), "{:#?}", again.changes);
+    assert!(again.desired_updates.is_empty(), "{:?}", again.desired_updates);
     assert_eq!(again.summary.noop, 2);
     let runs = env.store.list_runs("default").unwrap();
     assert_eq!(runs.len(), 1);
@@ -724,6 +725,12 @@ async fn moved_and_import_blocks() {
     assert_eq!(summary.imported, 1);
     assert_eq!(other.record("test_thing.x").id, "ext-1");
     assert_eq!(other.cloud.count(), 1);
+    // The imported object matched the configuration: that configuration is now on record.
+    assert_eq!(plan.desired_updates.len(), 1);
+    assert_eq!(
+        other.record("test_thing.x").desired.get_str("name"),
+        Some("x")
+    );
 }
 
 #[tokio::test]
@@ -878,4 +885,48 @@ fn engine_futures_are_send(e: &Engine, cfg: &Config, g: &Graph, p: &Plan) {
     send(e.apply(cfg, p, &ApplyOptions::default(), &NoProgress));
     send(e.refresh(Some(cfg), 1));
     send(e.check_plan(cfg, p, 1));
+}
+
+#[tokio::test]
+async fn a_config_that_catches_up_with_the_cloud_is_recorded_without_a_cloud_call() {
+    let env = env();
+    env.apply(TWO).await;
+    let id = env.record("test_thing.a").id;
+    env.cloud
+        .objects
+        .lock()
+        .unwrap()
+        .get_mut(&id)
+        .unwrap()
+        .as_map_mut()
+        .unwrap()
+        .insert("value".into(), Value::string("cloud"));
+    // The configuration adopts the cloud's value: nothing to do in the cloud...
+    let caught_up = TWO.replace("\"one\"", "\"cloud\"");
+    env.cloud.log.lock().unwrap().clear();
+    let (plan, summary) = env.apply(&caught_up).await;
+    assert!(!plan.has_changes(), "{:#?}", plan.changes);
+    assert!(summary.succeeded());
+    assert!(env.cloud.log.lock().unwrap().is_empty());
+    // ...but the store now holds it as last applied, so a later cloud edit reads as drift.
+    assert_eq!(
+        env.record("test_thing.a").desired.get_str("value"),
+        Some("cloud")
+    );
+    env.cloud
+        .objects
+        .lock()
+        .unwrap()
+        .get_mut(&id)
+        .unwrap()
+        .as_map_mut()
+        .unwrap()
+        .insert("value".into(), Value::string("edited"));
+    let plan = env.plan(&caught_up).await;
+    let c = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_thing.a")
+        .unwrap();
+    assert_eq!(c.reasons, vec![Reason::Drifted]);
 }

@@ -269,6 +269,18 @@ pub struct Plan {
     /// Existing cloud objects adopted by `import` blocks; apply records them in the store.
     #[serde(default)]
     pub imported: Vec<Imported>,
+    /// Resources left as they are whose configuration differs from the one last recorded
+    /// (the cloud already matched it, or they were just imported): apply records the new
+    /// configuration as last applied, so later plans and drift reports compare against it.
+    #[serde(default)]
+    pub desired_updates: Vec<DesiredUpdate>,
+}
+
+/// A new last-applied configuration for a resource that needs no cloud change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesiredUpdate {
+    pub address: String,
+    pub desired: Value,
 }
 
 /// A resource renamed by a `moved` block.
@@ -314,6 +326,7 @@ impl Plan {
             summary,
             moved: Vec::new(),
             imported: Vec::new(),
+            desired_updates: Vec::new(),
         }
     }
 
