@@ -1,7 +1,7 @@
 //! The `terrane` command line: argument parsing and exit codes only.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use terrane::cli::{self, ConfigArgs, GraphFormat};
 use terrane::providers::Registry;
 
@@ -25,9 +25,21 @@ struct Cli {
 
 #[derive(Args, Debug, Clone)]
 struct ConfigOpts {
-    /// Directory holding the configuration (*.tf and/or *.yaml).
+    /// Directory holding the configuration (*.tf and/or *.yaml); with --git, relative to the
+    /// repository root.
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// Read the configuration from a Git repository instead of the filesystem: a local path
+    /// (working copy or bare) or an http(s)://, file:// or ssh:// URL, mirrored under
+    /// <state>/git and fetched incrementally. HTTPS credentials come from TERRANE_GIT_TOKEN
+    /// (user TERRANE_GIT_USERNAME, default x-access-token) or git's credential helpers, never
+    /// from the URL.
+    #[arg(long, value_name = "REPO")]
+    git: Option<String>,
+    /// With --git: the branch, tag, commit id or revision expression (e.g. HEAD~1) to read
+    /// [default: the repository's HEAD, for a URL the remote's default branch].
+    #[arg(long = "ref", value_name = "REF", requires = "git")]
+    git_ref: Option<String>,
     /// Set a root variable: -var name=value (repeatable).
     #[arg(long = "var", short = 'v', value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -37,11 +49,14 @@ struct ConfigOpts {
 }
 
 impl ConfigOpts {
-    fn args(&self) -> ConfigArgs {
+    fn args(&self, state_dir: &Path) -> ConfigArgs {
         ConfigArgs {
             path: self.path.clone(),
             vars: self.vars.clone(),
             var_files: self.var_files.clone(),
+            git: self.git.clone(),
+            git_ref: self.git_ref.clone(),
+            state_dir: state_dir.to_path_buf(),
         }
     }
 }
@@ -87,12 +102,16 @@ fn registry() -> Registry {
 
 fn main() {
     let cli = Cli::parse();
-    let _ = (&cli.state, &cli.stack, cli.no_color);
+    let _ = (&cli.stack, cli.no_color);
+    let state_dir = cli
+        .state
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".terrane"));
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let code = match &cli.command {
         Command::Validate { config } => {
-            cli::validate(&config.args(), &registry(), &mut out, &mut err)
+            cli::validate(&config.args(&state_dir), &registry(), &mut out, &mut err)
         }
         Command::Providers => cli::providers(&registry(), &mut out),
         Command::Graph { config, format } => {
@@ -100,7 +119,7 @@ fn main() {
                 GraphFmt::Dot => GraphFormat::Dot,
                 GraphFmt::Json => GraphFormat::Json,
             };
-            cli::graph(&config.args(), f, &registry(), &mut out, &mut err)
+            cli::graph(&config.args(&state_dir), f, &registry(), &mut out, &mut err)
         }
     };
     std::process::exit(code);

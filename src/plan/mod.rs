@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod files;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
