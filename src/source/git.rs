@@ -281,12 +281,16 @@ impl GitRepo {
             )
             .map_err(|e| GitError(format!("cannot write to {}: {e}", tmp.display())))?;
             drop(repo);
-            std::fs::rename(&tmp, dir).map_err(|e| {
-                GitError(format!(
-                    "cannot move the new mirror into {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            if let Err(e) = std::fs::rename(&tmp, dir) {
+                // Another run may have finished the same clone first: use its mirror.
+                if !dir.join("HEAD").exists() {
+                    return Err(GitError(format!(
+                        "cannot move the new mirror into {}: {e}",
+                        dir.display()
+                    )));
+                }
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
             gix::open(dir).map_err(|e| {
                 GitError(format!(
                     "cannot open the new mirror {}: {}",
