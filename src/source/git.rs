@@ -790,6 +790,96 @@ mod tests {
             .is_none());
     }
 
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t.invalid"])
+            .args([
+                "-c",
+                "init.defaultBranch=main",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("git CLI");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn put(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn changed_files_are_what_the_branch_changed_since_the_merge_base() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        git(d, &["init", "-q"]);
+        put(d, "infra/main.tf", "a");
+        put(d, "infra/keep.tf", "k");
+        put(d, "infra/gone/x.tf", "x");
+        put(d, "docs/readme", "r");
+        put(d, "thing", "file that becomes a directory");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "base"]);
+        git(d, &["checkout", "-qb", "pr"]);
+        put(d, "infra/main.tf", "a2");
+        put(d, "infra/new/y.tf", "y");
+        std::fs::remove_dir_all(d.join("infra/gone")).unwrap();
+        std::fs::remove_file(d.join("thing")).unwrap();
+        put(d, "thing/inner.tf", "now a directory");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "pr"]);
+        // main moves on after the branch point: its own changes are not the PR's.
+        git(d, &["checkout", "-q", "main"]);
+        put(d, "docs/readme", "r2");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "main moves"]);
+
+        let repo = GitRepo::open(d.to_str().unwrap(), &d.join("cache")).unwrap();
+        assert!(matches!(repo.origin(), Origin::Local(_)));
+        let base = repo.resolve(Some("main")).unwrap();
+        let head = repo.resolve(Some("pr")).unwrap();
+        assert_eq!(head.commit().summary(), "pr");
+        assert_eq!(head.commit().author, "t <t@t.invalid>");
+        let files: Vec<(String, FileStatus)> = repo
+            .changed_files(&base, &head)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.path, f.status))
+            .collect();
+        let want = [
+            ("infra/gone/x.tf", FileStatus::Deleted),
+            ("infra/main.tf", FileStatus::Modified),
+            ("infra/new/y.tf", FileStatus::Added),
+            ("thing", FileStatus::Deleted),
+            ("thing/inner.tf", FileStatus::Added),
+        ];
+        let want: Vec<(String, FileStatus)> =
+            want.iter().map(|(p, s)| (p.to_string(), *s)).collect();
+        assert_eq!(files, want);
+        // Same commit: nothing differs.
+        assert!(repo.changed_files(&head, &head).unwrap().is_empty());
+        // The tree reads like a directory.
+        assert!(head.is_dir(Path::new("infra/new")));
+        assert!(!head.is_dir(Path::new("infra/main.tf")));
+        assert_eq!(
+            head.list_files(Path::new("./infra")).unwrap(),
+            vec!["keep.tf".to_string(), "main.tf".to_string()]
+        );
+        assert_eq!(head.read(Path::new("infra/new/../main.tf")).unwrap(), "a2");
+        assert!(head.read(Path::new("infra/nothing.tf")).is_err());
+        assert!(head.read(Path::new("../outside")).is_err());
+    }
+
     #[test]
     fn scrub_removes_userinfo_from_messages() {
         assert_eq!(
