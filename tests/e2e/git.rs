@@ -448,3 +448,70 @@ fn ref_requires_git_and_absolute_paths_are_refused() {
         "{err}"
     );
 }
+
+/// A one-purpose HTTP server on the loopback address: answers 401 (asking for Basic auth) to
+/// every request and reports the Authorization header of each (empty when there was none).
+fn auth_probe_server() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/org/infra.git", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Bounded: a client that retried forever would still end here.
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    auth = line["authorization:".len()..].trim().to_string();
+                }
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+            let _ = tx.send(auth);
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn the_token_is_never_sent_in_clear_text_nor_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (url, seen) = auth_probe_server();
+    let out = terrane()
+        .args(["--state", tmp.path().join("state").to_str().unwrap()])
+        .args(["validate", "--git", &url, "."])
+        .current_dir(tmp.path())
+        .env("TERRANE_GIT_TOKEN", "tok-abc-123-secret")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("cannot fetch from http://127.0.0.1:"),
+        "{text}"
+    );
+    assert!(text.contains("clear text"), "{text}");
+    assert!(!text.contains("tok-abc-123-secret"), "{text}");
+    // The server asked for credentials; none were sent over plain HTTP.
+    let first = seen
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the client connected");
+    assert_eq!(first, "");
+    while let Ok(auth) = seen.recv_timeout(std::time::Duration::from_millis(200)) {
+        assert_eq!(auth, "", "credentials sent over plain HTTP");
+    }
+}
