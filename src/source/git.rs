@@ -438,6 +438,44 @@ fn fetch_into(repo: &gix::Repository, url: &str, shown: &str) -> Result<(), GitE
     if let Some(target) = head_target {
         set_head(repo, &target.to_str_lossy())?;
     }
+    prune(repo, &outcome.ref_map.remote_refs)
+}
+
+/// Deletes branches and tags the remote no longer has, so a deleted branch cannot be applied
+/// from a stale mirror.
+fn prune(
+    repo: &gix::Repository,
+    remote_refs: &[gix::protocol::handshake::Ref],
+) -> Result<(), GitError> {
+    use gix::protocol::handshake::Ref;
+    let on_remote: std::collections::HashSet<String> = remote_refs
+        .iter()
+        .filter_map(|r| match r {
+            Ref::Direct { full_ref_name, .. }
+            | Ref::Peeled { full_ref_name, .. }
+            | Ref::Symbolic { full_ref_name, .. } => {
+                Some(full_ref_name.to_str_lossy().into_owned())
+            }
+            Ref::Unborn { .. } => None,
+        })
+        .collect();
+    let failed = |e: gix::Error| GitError(format!("cannot prune the mirror: {}", describe(&e)));
+    let platform = repo.references().map_err(failed)?;
+    let mut stale = Vec::new();
+    for r in platform
+        .local_branches()
+        .map_err(failed)?
+        .chain(platform.tags().map_err(failed)?)
+    {
+        let r = r.map_err(|e| GitError(format!("cannot prune the mirror: {e}")))?;
+        let name = r.name().as_bstr().to_str_lossy().into_owned();
+        if !on_remote.contains(&name) {
+            stale.push(r);
+        }
+    }
+    for r in stale {
+        r.delete().map_err(failed)?;
+    }
     Ok(())
 }
 

@@ -282,6 +282,12 @@ fn remote_is_mirrored_once_then_fetched_incrementally() {
     let (code, out, err) = run_v(&["--ref", "v1"]);
     assert_eq!((code, out.trim()), (0, success(1).as_str()), "{err}");
 
+    // A branch deleted upstream is gone from the mirror too.
+    git(&r.root.join("origin.git"), &["branch", "-D", "feature"]);
+    let (code, _, err) = run_v(&["--ref", "feature"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("ref `feature` not found"), "{err}");
+
     // The default follows the remote's default branch when it changes.
     git(&r.work, &["push", "-q", "../origin.git", "feature:trunk"]);
     git(
