@@ -209,6 +209,19 @@ fn modules_resolve_inside_the_same_commit() {
         json.contains("module.net.terraform_data.subnet_v2"),
         "{json}"
     );
+    // file() reads from the commit too, relative to the module.
+    write(&r.work, "infra/policy.json", "{\"from\": \"the commit\"}");
+    write(
+        &r.work,
+        "infra/files.tf",
+        "resource \"terraform_data\" \"policy\" {\n  input = jsondecode(file(\"${path.module}/policy.json\")).from\n}\n",
+    );
+    commit_all(&r.work, "policy from a file");
+    std::fs::remove_file(r.work.join("infra/policy.json")).unwrap();
+    assert_eq!(
+        validate_count(&r.root, &["--git", "work", "infra"]),
+        success(4)
+    );
     // Diagnostics point at the file inside the commit (repository-relative).
     write(
         &r.work,
