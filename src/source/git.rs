@@ -92,6 +92,8 @@ pub enum Origin {
 pub struct GitRepo {
     repo: gix::ThreadSafeRepository,
     origin: Origin,
+    /// The URL to fetch from (a mirror's; never carries a password).
+    fetch_url: Option<String>,
     /// What the user passed, redacted, for messages.
     shown: String,
 }
@@ -208,6 +210,7 @@ impl GitRepo {
         Ok(GitRepo {
             repo: repo.into_sync(),
             origin: Origin::Local(path.to_path_buf()),
+            fetch_url: None,
             shown,
         })
     }
@@ -235,7 +238,7 @@ impl GitRepo {
                     describe(&e)
                 ))
             })?;
-            fetch_into(&repo, url, &shown)?;
+            fetch_into(&repo, url, &shown, None)?;
             repo
         };
         Ok(GitRepo {
@@ -245,6 +248,7 @@ impl GitRepo {
                 dir,
                 cloned,
             },
+            fetch_url: Some(url.to_string()),
             shown,
         })
     }
@@ -274,7 +278,7 @@ impl GitRepo {
                     describe(&e)
                 ))
             })?;
-            fetch_into(&repo, url, shown)?;
+            fetch_into(&repo, url, shown, None)?;
             std::fs::write(
                 tmp.join("terrane-mirror"),
                 format!("mirror of {shown}, created by terrane\n"),
@@ -322,6 +326,10 @@ impl GitRepo {
     /// Resolves a revision to a commit and returns its tree as a source.
     pub fn resolve(&self, rev: Option<&str>) -> Result<GitSource, GitError> {
         let rev = rev.unwrap_or(Self::DEFAULT_REV);
+        if self.fetch_extra(rev).is_err() {
+            // The mirror was fetched moments ago, so the remote is reachable: it lacks the ref.
+            return Err(self.not_found(rev, "the remote has no such ref or commit"));
+        }
         let repo = self.repo.to_thread_local();
         let id = self.resolve_id(&repo, rev)?;
         let commit = repo
@@ -339,18 +347,48 @@ impl GitRepo {
         })
     }
 
-    fn resolve_id(&self, repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitError> {
-        let not_found = |why: String| {
-            let hint = match &self.origin {
-                Origin::Local(_) => format!("`git -C {} branch -a` and `git tag`", self.shown),
-                Origin::Mirror { .. } => format!("`git ls-remote {}`", self.shown),
-            };
-            GitError(format!(
-                "ref `{rev}` not found in {} ({why}). Pass --ref a branch, tag, commit id or \
-                 revision expression that exists there (list them with {hint}).",
-                self.shown
-            ))
+    /// A mirror holds branches and tags. Other refs (`refs/pull/42/head`,
+    /// `refs/merge-requests/7/head`) are fetched each time they are asked for, and a full commit
+    /// id the mirror lacks is fetched by id (servers allow that for reachable commits).
+    fn fetch_extra(&self, rev: &str) -> Result<(), GitError> {
+        let Some(url) = &self.fetch_url else {
+            return Ok(());
         };
+        let spec = if rev.starts_with("refs/")
+            && !rev.starts_with("refs/heads/")
+            && !rev.starts_with("refs/tags/")
+        {
+            format!("+{rev}:{rev}")
+        } else if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let repo = self.repo.to_thread_local();
+            let have = ObjectId::from_hex(rev.as_bytes())
+                .ok()
+                .is_some_and(|id| repo.find_commit(id).is_ok());
+            if have {
+                return Ok(());
+            }
+            rev.to_ascii_lowercase()
+        } else {
+            return Ok(());
+        };
+        let repo = self.repo.to_thread_local();
+        fetch_into(&repo, url, &self.shown, Some(&spec))
+    }
+
+    fn not_found(&self, rev: &str, why: &str) -> GitError {
+        let hint = match &self.origin {
+            Origin::Local(_) => format!("`git -C {} branch -a` and `git tag`", self.shown),
+            Origin::Mirror { .. } => format!("`git ls-remote {}`", self.shown),
+        };
+        GitError(format!(
+            "ref `{rev}` not found in {} ({why}). Pass --ref a branch, tag, commit id or \
+             revision expression that exists there (list them with {hint}).",
+            self.shown
+        ))
+    }
+
+    fn resolve_id(&self, repo: &gix::Repository, rev: &str) -> Result<ObjectId, GitError> {
+        let not_found = |why: String| self.not_found(rev, &why);
         if rev.trim().is_empty() || rev.starts_with('-') {
             return Err(not_found("not a revision".to_string()));
         }
@@ -388,9 +426,14 @@ impl GitRepo {
     }
 }
 
-/// Fetches every branch and tag of `url` into `repo` and points its HEAD at the remote's
-/// default branch.
-fn fetch_into(repo: &gix::Repository, url: &str, shown: &str) -> Result<(), GitError> {
+/// Fetches every branch and tag of `url` into `repo`, points its HEAD at the remote's default
+/// branch and drops what the remote deleted; or, with `only`, fetches just that refspec.
+fn fetch_into(
+    repo: &gix::Repository,
+    url: &str,
+    shown: &str,
+    only: Option<&str>,
+) -> Result<(), GitError> {
     use gix::remote::Direction;
     let unreachable = |why: String| {
         GitError(format!(
@@ -399,9 +442,13 @@ fn fetch_into(repo: &gix::Repository, url: &str, shown: &str) -> Result<(), GitE
              configure a git credential helper."
         ))
     };
+    let specs: Vec<&str> = match only {
+        Some(spec) => vec![spec],
+        None => MIRROR_REFSPECS.to_vec(),
+    };
     let remote = repo
         .remote_at(url)
-        .and_then(|r| r.with_refspecs(MIRROR_REFSPECS, Direction::Fetch))
+        .and_then(|r| r.with_refspecs(specs, Direction::Fetch))
         .map_err(|e| unreachable(describe(&e)))?
         .with_fetch_tags(gix::remote::fetch::Tags::None);
     let mut connection = remote
@@ -418,7 +465,11 @@ fn fetch_into(repo: &gix::Repository, url: &str, shown: &str) -> Result<(), GitE
         .map_err(|e| unreachable(describe(&e)))?
         .to_owned();
     let options = gix::remote::ref_map::Options {
-        extra_refspecs: vec![head_spec],
+        extra_refspecs: if only.is_some() {
+            Vec::new()
+        } else {
+            vec![head_spec]
+        },
         ..Default::default()
     };
     let outcome = connection
@@ -426,6 +477,9 @@ fn fetch_into(repo: &gix::Repository, url: &str, shown: &str) -> Result<(), GitE
         .map_err(|e| unreachable(describe(&e)))?
         .receive(gix::progress::Discard, &AtomicBool::new(false))
         .map_err(|e| unreachable(describe(&e)))?;
+    if only.is_some() {
+        return Ok(());
+    }
     // Follow the remote's default branch: HEAD -> refs/heads/<default>.
     let head_target = outcome.ref_map.remote_refs.iter().find_map(|r| match r {
         gix::protocol::handshake::Ref::Symbolic {

@@ -301,6 +301,52 @@ fn remote_is_mirrored_once_then_fetched_incrementally() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("ref `feature` not found"), "{err}");
 
+    // Refs outside branches and tags (a pull request's head) and bare commit ids not on any
+    // branch are fetched on demand.
+    git(&r.work, &["checkout", "-q", "-b", "pr-only", &r.a]);
+    write(&r.work, "infra/pr.tf", &resources(&["pr1", "pr2"]));
+    let pr = commit_all(&r.work, "PR: two more on top of A");
+    git(&r.work, &["checkout", "-q", "main"]);
+    git(
+        &r.work,
+        &["push", "-q", "../origin.git", "pr-only:refs/pull/7/head"],
+    );
+    let (code, out, err) = run_v(&["--ref", &pr]);
+    assert_eq!((code, out.trim()), (0, success(3).as_str()), "{err}");
+    let (code, out, err) = run_v(&["--ref", "refs/pull/7/head"]);
+    assert_eq!((code, out.trim()), (0, success(3).as_str()), "{err}");
+    for missing in [
+        "refs/pull/99/head",
+        "1111111111111111111111111111111111111111",
+    ] {
+        let (code, _, err) = run_v(&["--ref", missing]);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains(&format!("ref `{missing}` not found in file://")),
+            "{err}"
+        );
+    }
+    // A force-pushed PR ref is fetched again.
+    git(&r.work, &["checkout", "-q", "pr-only"]);
+    write(&r.work, "infra/pr.tf", &resources(&["pr1"]));
+    git(
+        &r.work,
+        &["commit", "-q", "--amend", "-am", "PR: one more on top of A"],
+    );
+    git(&r.work, &["checkout", "-q", "main"]);
+    git(
+        &r.work,
+        &[
+            "push",
+            "-q",
+            "-f",
+            "../origin.git",
+            "pr-only:refs/pull/7/head",
+        ],
+    );
+    let (code, out, err) = run_v(&["--ref", "refs/pull/7/head"]);
+    assert_eq!((code, out.trim()), (0, success(2).as_str()), "{err}");
+
     // The default follows the remote's default branch when it changes.
     git(&r.work, &["push", "-q", "../origin.git", "feature:trunk"]);
     git(
