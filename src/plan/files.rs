@@ -138,6 +138,7 @@ mod tests {
                 store_fingerprint: String::new(),
                 cloud_fingerprint: String::new(),
                 terrane_version: String::new(),
+                git: None,
             },
             changes: vec![
                 change("terraform_data.a", Action::Create),
@@ -147,6 +148,8 @@ mod tests {
             ],
             outputs: vec![],
             summary: Summary::default(),
+            moved: vec![],
+            imported: vec![],
         };
         let mut cmp = BaseComparison {
             base_ref: "main".into(),

@@ -319,6 +319,18 @@ impl GitRepo {
         &self.shown
     }
 
+    /// How to name this repository in a saved plan so a later run finds it again: a local path
+    /// made absolute, or the URL without user info (which maps to the same mirror).
+    pub fn recorded_location(&self) -> String {
+        match &self.origin {
+            Origin::Local(p) => std::fs::canonicalize(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string(),
+            Origin::Mirror { url, .. } => url.clone(),
+        }
+    }
+
     /// The revision used when none is given: `HEAD` (a mirror's HEAD follows the remote's
     /// default branch).
     pub const DEFAULT_REV: &'static str = "HEAD";

@@ -142,6 +142,7 @@ fn meta() -> PlanMeta {
         store_fingerprint: "sha256:store".into(),
         cloud_fingerprint: "sha256:cloud".into(),
         terrane_version: "0.1.0".into(),
+        git: None,
     }
 }
 
