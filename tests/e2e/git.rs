@@ -1,7 +1,9 @@
 //! Configuration read from Git: real repositories built with the `git` CLI in a temp dir, read
 //! by `validate` and `graph` with `--git`/`--ref` (branch, tag, commit id, `HEAD~1`), a remote
 //! over `file://` mirrored once and then fetched incrementally, modules resolved inside the
-//! commit, and the errors a user meets (missing repo, missing ref, unreachable URL).
+//! commit, and the errors a user meets (missing repo, missing ref, unreachable URL). Then the
+//! workflow on `terraform_data`: the pull-request plan with `--base`, applies recording their
+//! commit, a saved plan refused once its branch moved on, and rollback by `git revert`.
 
 use super::cli::terrane;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        // Fixed dates make commit ids reproducible, so outputs naming them can be snapshotted.
+        .env("GIT_AUTHOR_DATE", "2026-01-02T03:04:05Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-02T03:04:05Z")
         .output()
         .expect("the git CLI must be installed for these tests");
     assert!(
@@ -579,4 +584,289 @@ fn the_token_is_never_sent_in_clear_text_nor_printed() {
     while let Ok(auth) = seen.recv_timeout(std::time::Duration::from_millis(200)) {
         assert_eq!(auth, "", "credentials sent over plain HTTP");
     }
+}
+
+/// A working copy with one commit of `files`.
+fn repo_with(files: &[(&str, &str)]) -> Repo {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    let work = root.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    write(&work, "README.md", "infra repo\n");
+    for (path, text) in files {
+        write(&work, path, text);
+    }
+    let a = commit_all(&work, "Initial infrastructure");
+    Repo {
+        _tmp: tmp,
+        root,
+        work,
+        c: a.clone(),
+        a,
+    }
+}
+
+/// Runs terrane with a state dir, in `cwd`, with no standard input.
+fn run_state(cwd: &Path, state: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--state", state.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run(cwd, &all)
+}
+
+/// Replaces terraform_data ids (time-based) so outputs can be compared and snapshotted.
+fn stable_ids(s: &str) -> String {
+    regex::Regex::new(r"[0-9a-f]{16}-[0-9a-f]{4}-[0-9a-f]{8}")
+        .unwrap()
+        .replace_all(s, "<id>")
+        .into_owned()
+}
+
+const PR_MAIN: &str = r#"variable "db_password" {
+  type      = string
+  sensitive = true
+  default   = "hunter2-db-secret"
+}
+
+resource "terraform_data" "keep" {
+  input = "unchanged"
+}
+
+resource "terraform_data" "db" {
+  input            = { password = var.db_password, size = "small" }
+  triggers_replace = "v1"
+}
+"#;
+
+const PR_OLD: &str = r#"resource "terraform_data" "legacy" {
+  input = "remove me"
+}
+"#;
+
+#[test]
+fn pull_request_plan_with_base_maps_files_to_changes() {
+    let r = repo_with(&[("infra/main.tf", PR_MAIN), ("infra/old.tf", PR_OLD)]);
+    let state = r.root.join("state");
+    let (code, _, err) = run_state(
+        &r.root,
+        &state,
+        &["apply", "infra", "--git", "work", "--auto-approve"],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    git(&r.work, &["checkout", "-q", "-b", "pr"]);
+    write(
+        &r.work,
+        "infra/main.tf",
+        &PR_MAIN
+            .replace("\"small\"", "\"large\"")
+            .replace("\"v1\"", "\"v2\""),
+    );
+    std::fs::remove_file(r.work.join("infra/old.tf")).unwrap();
+    write(
+        &r.work,
+        "infra/queue.tf",
+        "resource \"terraform_data\" \"queue\" {\n  input = \"jobs\"\n}\n",
+    );
+    write(&r.work, "README.md", "infra repo, now with a queue\n");
+    commit_all(&r.work, "Bigger database, a queue, no legacy");
+    git(&r.work, &["checkout", "-q", "main"]);
+
+    let (code, md, err) = run_state(
+        &r.root,
+        &state,
+        &[
+            "plan",
+            "infra",
+            "--git",
+            "work",
+            "--ref",
+            "pr",
+            "--base",
+            "main",
+            "--format",
+            "markdown",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(md.contains("| 1 | 0 | 1 | 1 | 0 | 0 |"), "{md}");
+    assert!(md.contains("### Destructive changes (2)"), "{md}");
+    assert!(
+        md.contains("- **replace** `terraform_data.db`: `triggers_replace` forces replacement"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `infra/main.tf` (modified): **replace** `terraform_data.db`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `infra/old.tf` (deleted): **delete** `terraform_data.legacy`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `infra/queue.tf` (added): **create** `terraform_data.queue`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- `README.md` (modified): no resource changes"),
+        "{md}"
+    );
+    assert!(!md.contains("hunter2"), "{md}");
+    insta::assert_snapshot!("pr_plan_markdown", stable_ids(&md));
+}
+
+fn show_input(r: &Repo, state: &Path, addr: &str) -> String {
+    let (code, out, err) = run_state(&r.root, state, &["state", "show", addr]);
+    assert_eq!(code, 0, "{err}");
+    // Alignment padding depends on the other attributes; compare words.
+    out.lines()
+        .find(|l| l.trim_start().starts_with("input"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn addresses(r: &Repo, state: &Path) -> Vec<String> {
+    let (code, out, err) = run_state(&r.root, state, &["state", "list"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn rollback_is_git_revert_plus_apply_and_history_names_each_commit() {
+    let a_tf = "resource \"terraform_data\" \"app\" {\n  input = \"version-a\"\n}\n\nresource \"terraform_data\" \"db\" {\n  input = \"postgres-15\"\n}\n";
+    let r = repo_with(&[("infra/main.tf", a_tf)]);
+    let state = r.root.join("state");
+    let apply = |r: &Repo| {
+        let (code, out, err) = run_state(
+            &r.root,
+            &state,
+            &[
+                "apply",
+                "infra",
+                "--git",
+                "work",
+                "--ref",
+                "main",
+                "--auto-approve",
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    apply(&r);
+    let at_a = (
+        addresses(&r, &state),
+        show_input(&r, &state, "terraform_data.app"),
+        show_input(&r, &state, "terraform_data.db"),
+    );
+    assert!(at_a.1.contains("\"version-a\""), "{at_a:?}");
+    assert_eq!(at_a.0.len(), 2, "{at_a:?}");
+
+    // B changes the app and adds a cache.
+    write(
+        &r.work,
+        "infra/main.tf",
+        &format!(
+            "{}\nresource \"terraform_data\" \"cache\" {{\n  input = \"redis\"\n}}\n",
+            a_tf.replace("version-a", "version-b")
+        ),
+    );
+    commit_all(&r.work, "B: app version-b and a cache");
+    apply(&r);
+    assert_eq!(addresses(&r, &state).len(), 3);
+    assert!(show_input(&r, &state, "terraform_data.app").contains("version-b"));
+
+    // Roll back: revert B and apply main.
+    git(&r.work, &["revert", "--no-edit", "HEAD"]);
+    apply(&r);
+    let now = (
+        addresses(&r, &state),
+        show_input(&r, &state, "terraform_data.app"),
+        show_input(&r, &state, "terraform_data.db"),
+    );
+    assert_eq!(now, at_a, "after the revert the stack matches A again");
+    let (code, _, err) = run_state(
+        &r.root,
+        &state,
+        &["plan", "infra", "--git", "work", "--detailed-exitcode"],
+    );
+    assert_eq!(code, 0, "nothing left to change: {err}");
+
+    // Every apply is in the history with its commit.
+    let (code, hist, err) = run_state(&r.root, &state, &["state", "history"]);
+    assert_eq!(code, 0, "{err}");
+    let head = git(&r.work, &["rev-parse", "HEAD"]);
+    for (id, msg) in [
+        (&r.a, "Initial infrastructure"),
+        (&head, "Revert \"B: app version-b and a cache\""),
+    ] {
+        assert!(
+            hist.contains(&format!(
+                "commit {} by Terrane Test <test@terrane.invalid>: {msg}",
+                &id[..12]
+            )),
+            "{hist}"
+        );
+    }
+    assert!(hist.contains(": B: app version-b and a cache"), "{hist}");
+    let (code, json, _) = run_state(&r.root, &state, &["state", "history", "--json"]);
+    assert_eq!(code, 0);
+    assert!(json.contains(&format!("\"id\": \"{head}\"")), "{json}");
+}
+
+#[test]
+fn saved_plan_is_refused_once_its_branch_moved_on() {
+    let r = repo_with(&[("infra/main.tf", &resources(&["a"]))]);
+    let state = r.root.join("state");
+    let plan_file = r.root.join("main.tfplan");
+    let plan_file = plan_file.to_str().unwrap();
+    let (code, _, err) = run_state(
+        &r.root,
+        &state,
+        &[
+            "plan", "infra", "--git", "work", "--ref", "main", "--out", plan_file,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // main moves on: the saved plan no longer describes main.
+    write(&r.work, "infra/main.tf", &resources(&["a", "b"]));
+    let moved = commit_all(&r.work, "add b");
+    let (code, out, err) = run_state(&r.root, &state, &["apply", plan_file]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "error: the plan was made from commit {} but `main` in",
+            &r.a[..12]
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("is now at {} (add b)", &moved[..12])),
+        "{err}"
+    );
+    assert!(err.contains("run `terrane plan` again"), "{err}");
+    assert!(addresses(&r, &state).is_empty(), "nothing was applied");
+
+    // A fresh plan of main applies, read from the recorded repository, ref and directory.
+    let (code, _, err) = run_state(
+        &r.root,
+        &state,
+        &[
+            "plan", "infra", "--git", "work", "--ref", "main", "--out", plan_file,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, out, err) = run_state(elsewhere.path(), &state, &["apply", plan_file]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Apply complete! Resources: 2 added"), "{out}");
+    let (code, hist, _) = run_state(&r.root, &state, &["state", "history"]);
+    assert_eq!(code, 0);
+    assert!(
+        hist.contains(&format!("commit {} by", &moved[..12])),
+        "{hist}"
+    );
 }
