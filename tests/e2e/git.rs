@@ -227,6 +227,22 @@ fn modules_resolve_inside_the_same_commit() {
         validate_count(&r.root, &["--git", "work", "infra"]),
         success(4)
     );
+    git(&r.work, &["checkout", "--", "infra/policy.json"]);
+    // -var-file is a local file (it may hold values that are not in Git), as with Terraform.
+    write(
+        &r.work,
+        "infra/vars.tf",
+        "variable \"replicas\" {\n  type    = number\n  default = 1\n}\n\nresource \"terraform_data\" \"replica\" {\n  count = var.replicas\n  input = count.index\n}\n",
+    );
+    commit_all(&r.work, "replicas per environment");
+    write(&r.root, "prod.tfvars", "replicas = 3\n");
+    assert_eq!(
+        validate_count(
+            &r.root,
+            &["--git", "work", "infra", "--var-file", "prod.tfvars"]
+        ),
+        success(7)
+    );
     // Diagnostics point at the file inside the commit (repository-relative).
     write(
         &r.work,
