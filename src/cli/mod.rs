@@ -99,6 +99,16 @@ pub fn open_git(args: &ConfigArgs, err: &mut dyn Write) -> Option<(GitRepo, GitS
 
 /// Loads and checks the configuration from the directory or the Git commit `args` names.
 pub fn load(args: &ConfigArgs, registry: &Registry, err: &mut dyn Write) -> Option<Loaded> {
+    load_opened(args, None, registry, err)
+}
+
+/// As `load`, reusing a repository and commit already opened for `args` (no second fetch).
+pub fn load_opened(
+    args: &ConfigArgs,
+    opened: Option<(GitRepo, GitSource)>,
+    registry: &Registry,
+    err: &mut dyn Write,
+) -> Option<Loaded> {
     if args.git.is_none() {
         let tree: Arc<dyn SourceTree> = Arc::new(DirSource);
         let (config, graph) = load_from(tree, &args.path, args, registry, err)?;
@@ -117,7 +127,10 @@ pub fn load(args: &ConfigArgs, registry: &Registry, err: &mut dyn Write) -> Opti
         );
         return None;
     }
-    let (repo, src) = open_git(args, err)?;
+    let (repo, src) = match opened {
+        Some(o) => o,
+        None => open_git(args, err)?,
+    };
     let c = src.commit();
     let _ = writeln!(
         err,

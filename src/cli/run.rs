@@ -2,7 +2,8 @@
 //! Terraform's conventions for confirmation, progress lines and exit codes.
 
 use super::{
-    compare_with_base, load, open_git, ConfigArgs, Loaded, EXIT_CHANGES, EXIT_ERROR, EXIT_OK,
+    compare_with_base, load, load_opened, open_git, ConfigArgs, Loaded, EXIT_CHANGES, EXIT_ERROR,
+    EXIT_OK,
 };
 use crate::config::Config;
 use crate::diag::render_all;
@@ -13,6 +14,7 @@ use crate::plan::files::BaseComparison;
 use crate::plan::render::{self, SENSITIVE_TEXT};
 use crate::plan::{Action, GitOrigin, Plan};
 use crate::providers::Registry;
+use crate::source::git::{GitRepo, GitSource};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -277,12 +279,14 @@ pub fn apply(
             config_args.path = PathBuf::from(&origin.path);
         }
     }
+    let mut opened = None;
     if let (Some(plan), Some(_)) = (&saved, &config_args.git) {
-        if !ref_still_at_plan_commit(plan, &config_args, err) {
-            return EXIT_ERROR;
+        match ref_still_at_plan_commit(plan, &config_args, err) {
+            Some(o) => opened = Some(o),
+            None => return EXIT_ERROR,
         }
     }
-    let Some(loaded) = load(&config_args, &ctx.registry, err) else {
+    let Some(loaded) = load_opened(&config_args, opened, &ctx.registry, err) else {
         return EXIT_ERROR;
     };
     let (cfg, graph) = (&loaded.config, &loaded.graph);
@@ -363,15 +367,18 @@ pub fn apply(
     }
 }
 
-/// Resolves the ref again and compares it with the commit the plan was made from; prints why
-/// not and returns false when the branch moved on (or the plan names no commit).
-fn ref_still_at_plan_commit(plan: &Plan, args: &ConfigArgs, err: &mut dyn Write) -> bool {
-    let Some((repo, now)) = open_git(args, err) else {
-        return false;
-    };
+/// Resolves the ref again and compares it with the commit the plan was made from: the opened
+/// repository and commit when they match; None, after saying why, when the branch moved on
+/// (or the plan names no commit).
+fn ref_still_at_plan_commit(
+    plan: &Plan,
+    args: &ConfigArgs,
+    err: &mut dyn Write,
+) -> Option<(GitRepo, GitSource)> {
+    let (repo, now) = open_git(args, err)?;
     let rev = now.rev();
     match &plan.meta.commit {
-        Some(planned) if *planned == now.commit().id => true,
+        Some(planned) if *planned == now.commit().id => Some((repo, now)),
         Some(planned) => {
             let _ = writeln!(
                 err,
@@ -383,7 +390,7 @@ fn ref_still_at_plan_commit(plan: &Plan, args: &ConfigArgs, err: &mut dyn Write)
                 now.commit().short_id(),
                 now.commit().summary()
             );
-            false
+            None
         }
         None => {
             let _ = writeln!(
@@ -392,7 +399,7 @@ fn ref_still_at_plan_commit(plan: &Plan, args: &ConfigArgs, err: &mut dyn Write)
                  in {}. Make the plan with --git, or apply it without --git.",
                 repo.shown()
             );
-            false
+            None
         }
     }
 }
