@@ -2,7 +2,7 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use terrane::cli::run::{ApplyArgs, Ctx, PlanArgs, PlanFormat};
 use terrane::cli::{self, ConfigArgs, GraphFormat};
 use terrane::providers::Registry;
@@ -27,11 +27,30 @@ struct Cli {
 
 #[derive(Args, Debug, Clone)]
 struct ConfigOpts {
-    /// Directory holding the configuration (*.tf and/or *.yaml).
+    /// Directory holding the configuration (*.tf and/or *.yaml); with --git, relative to the
+    /// repository root.
     #[arg(default_value = ".")]
     path: PathBuf,
     #[command(flatten)]
+    git: GitOpts,
+    #[command(flatten)]
     vars: VarOpts,
+}
+
+/// Where the configuration comes from when it is read from Git.
+#[derive(Args, Debug, Clone)]
+struct GitOpts {
+    /// Read the configuration from a Git repository instead of the filesystem: a local path
+    /// (working copy or bare) or an http(s)://, file:// or ssh:// URL, mirrored under
+    /// <state>/git and fetched incrementally. HTTPS credentials come from TERRANE_GIT_TOKEN
+    /// (user TERRANE_GIT_USERNAME, default x-access-token) or git's credential helpers, never
+    /// from the URL.
+    #[arg(long, value_name = "REPO")]
+    git: Option<String>,
+    /// With --git: the branch, tag, commit id or revision expression (e.g. HEAD~1) to read
+    /// [default: the repository's HEAD, for a URL the remote's default branch].
+    #[arg(long = "ref", value_name = "REF", requires = "git")]
+    git_ref: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -45,18 +64,21 @@ struct VarOpts {
 }
 
 impl VarOpts {
-    fn args(&self, path: PathBuf) -> ConfigArgs {
+    fn args(&self, path: PathBuf, git: &GitOpts, state_dir: &Path) -> ConfigArgs {
         ConfigArgs {
             path,
             vars: self.vars.clone(),
             var_files: self.var_files.clone(),
+            git: git.git.clone(),
+            git_ref: git.git_ref.clone(),
+            state_dir: state_dir.to_path_buf(),
         }
     }
 }
 
 impl ConfigOpts {
-    fn args(&self) -> ConfigArgs {
-        self.vars.args(self.path.clone())
+    fn args(&self, state_dir: &Path) -> ConfigArgs {
+        self.vars.args(self.path.clone(), &self.git, state_dir)
     }
 }
 
@@ -157,15 +179,22 @@ enum Command {
         /// Exit 0 with no changes, 2 with changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// With --git and --format markdown: add a section listing which files changed against
+        /// the merge base with this branch, tag or commit, and the resource changes declared in
+        /// each (the pull request's base, e.g. main).
+        #[arg(long, value_name = "REF", requires = "git")]
+        base: Option<String>,
     },
     /// Plan and apply (after confirmation), or apply a saved plan file exactly.
     Apply {
         /// The configuration directory, or a plan file saved by `terrane plan --out`.
         #[arg(default_value = ".", value_name = "DIR|PLANFILE")]
         path: PathBuf,
-        /// The configuration directory when applying a plan file.
+        /// The configuration directory when applying a plan file (with --git, in the repository).
         #[arg(long, value_name = "DIR", default_value = ".")]
         config_dir: PathBuf,
+        #[command(flatten)]
+        git: GitOpts,
         #[command(flatten)]
         vars: VarOpts,
         #[command(flatten)]
@@ -220,11 +249,12 @@ fn main() {
     let cli = Cli::parse();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
+    let state_dir = cli
+        .state
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(".terrane"));
     let ctx = || Ctx {
-        state_dir: cli
-            .state
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(".terrane")),
+        state_dir: state_dir.clone(),
         stack: cli.stack.clone(),
         color: !cli.no_color
             && std::env::var_os("NO_COLOR").is_none()
@@ -233,7 +263,7 @@ fn main() {
     };
     let code = match &cli.command {
         Command::Validate { config } => {
-            cli::validate(&config.args(), &registry(), &mut out, &mut err)
+            cli::validate(&config.args(&state_dir), &registry(), &mut out, &mut err)
         }
         Command::Providers => cli::providers(&registry(), &mut out),
         Command::Graph { config, format } => {
@@ -241,7 +271,7 @@ fn main() {
                 GraphFmt::Dot => GraphFormat::Dot,
                 GraphFmt::Json => GraphFormat::Json,
             };
-            cli::graph(&config.args(), f, &registry(), &mut out, &mut err)
+            cli::graph(&config.args(&state_dir), f, &registry(), &mut out, &mut err)
         }
         Command::Plan {
             config,
@@ -249,9 +279,10 @@ fn main() {
             format,
             out: file,
             detailed_exitcode,
+            base,
         } => {
             let args = PlanArgs {
-                config: config.args(),
+                config: config.args(&state_dir),
                 format: match format {
                     PlanFmt::Text => PlanFormat::Text,
                     PlanFmt::Json => PlanFormat::Json,
@@ -259,6 +290,7 @@ fn main() {
                 },
                 out: file.clone(),
                 detailed_exitcode: *detailed_exitcode,
+                base: base.clone(),
                 refresh: planning.refresh,
                 targets: planning.targets.clone(),
                 parallelism: planning.parallelism as usize,
@@ -268,14 +300,18 @@ fn main() {
         Command::Apply {
             path,
             config_dir,
+            git,
             vars,
             planning,
             auto_approve,
         } => {
             let (config, plan_file) = if path.is_file() {
-                (vars.args(config_dir.clone()), Some(path.clone()))
+                (
+                    vars.args(config_dir.clone(), git, &state_dir),
+                    Some(path.clone()),
+                )
             } else {
-                (vars.args(path.clone()), None)
+                (vars.args(path.clone(), git, &state_dir), None)
             };
             let args = ApplyArgs {
                 config,
@@ -293,7 +329,7 @@ fn main() {
             auto_approve,
         } => {
             let args = ApplyArgs {
-                config: config.args(),
+                config: config.args(&state_dir),
                 plan_file: None,
                 auto_approve: *auto_approve,
                 parallelism: planning.parallelism as usize,
@@ -314,7 +350,14 @@ fn main() {
                 address,
                 id,
                 config,
-            } => cli::state::import(&ctx(), &config.args(), address, id, &mut out, &mut err),
+            } => cli::state::import(
+                &ctx(),
+                &config.args(&state_dir),
+                address,
+                id,
+                &mut out,
+                &mut err,
+            ),
             StateCmd::History { json } => cli::state::history(&ctx(), *json, &mut out, &mut err),
         },
     };

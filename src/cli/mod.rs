@@ -5,6 +5,7 @@ use crate::config::{self, Config, LoadOptions};
 use crate::diag::render_all;
 use crate::graph::Graph;
 use crate::providers::Registry;
+use crate::source::git::{CommitInfo, GitRepo, GitSource};
 use crate::source::{DirSource, SourceTree};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,9 +24,36 @@ pub const EXIT_CHANGES: i32 = 2;
 /// Where the configuration comes from and its variable inputs.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigArgs {
+    /// The configuration directory; relative to the repository root with `git`.
     pub path: PathBuf,
     pub vars: Vec<(String, String)>,
     pub var_files: Vec<PathBuf>,
+    /// Read from this Git repository (a path or URL) instead of the filesystem.
+    pub git: Option<String>,
+    /// The revision to read with `git` (default: HEAD, the remote's default branch).
+    pub git_ref: Option<String>,
+    /// The state directory; remote repositories are mirrored under `<state>/git`.
+    pub state_dir: PathBuf,
+}
+
+/// Where remote repositories are mirrored, under the state directory.
+pub fn git_cache_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("git")
+}
+
+/// A configuration loaded and checked, with the commit it came from when read from Git.
+pub struct Loaded {
+    pub config: Config,
+    pub graph: Graph,
+    /// The repository and commit (None when read from a directory).
+    pub git: Option<(GitRepo, GitSource)>,
+}
+
+impl Loaded {
+    /// The commit the configuration was read from, for plans and the run history.
+    pub fn commit(&self) -> Option<&CommitInfo> {
+        self.git.as_ref().map(|(_, s)| s.commit())
+    }
 }
 
 impl ConfigArgs {
@@ -51,8 +79,124 @@ pub fn load_config(
     registry: &Registry,
     err: &mut dyn Write,
 ) -> Option<(Config, Graph)> {
-    let tree: Arc<dyn SourceTree> = Arc::new(DirSource);
-    load_from(tree, &args.path, args, registry, err)
+    load(args, registry, err).map(|l| (l.config, l.graph))
+}
+
+/// Opens the repository named by `args.git` and resolves `rev` (default `args.git_ref`),
+/// printing a one-paragraph error on failure.
+pub fn open_git(args: &ConfigArgs, err: &mut dyn Write) -> Option<(GitRepo, GitSource)> {
+    let spec = args.git.as_deref()?;
+    let result = GitRepo::open(spec, &git_cache_dir(&args.state_dir))
+        .and_then(|repo| repo.resolve(args.git_ref.as_deref()).map(|src| (repo, src)));
+    match result {
+        Ok(found) => Some(found),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            None
+        }
+    }
+}
+
+/// Loads and checks the configuration from the directory or the Git commit `args` names.
+pub fn load(args: &ConfigArgs, registry: &Registry, err: &mut dyn Write) -> Option<Loaded> {
+    load_opened(args, None, registry, err)
+}
+
+/// As `load`, reusing a repository and commit already opened for `args` (no second fetch).
+pub fn load_opened(
+    args: &ConfigArgs,
+    opened: Option<(GitRepo, GitSource)>,
+    registry: &Registry,
+    err: &mut dyn Write,
+) -> Option<Loaded> {
+    if args.git.is_none() {
+        let tree: Arc<dyn SourceTree> = Arc::new(DirSource);
+        let (config, graph) = load_from(tree, &args.path, args, registry, err)?;
+        return Some(Loaded {
+            config,
+            graph,
+            git: None,
+        });
+    }
+    if args.path.is_absolute() {
+        let _ = writeln!(
+            err,
+            "error: with --git the configuration path {} must be relative to the repository \
+             root (for example `infra` or `.`).",
+            args.path.display()
+        );
+        return None;
+    }
+    let (repo, src) = match opened {
+        Some(o) => o,
+        None => open_git(args, err)?,
+    };
+    let c = src.commit();
+    let _ = writeln!(
+        err,
+        "Reading {} from {} at {} (commit {}: {})",
+        args.path.display(),
+        repo.shown(),
+        src.rev(),
+        c.short_id(),
+        c.summary()
+    );
+    let tree: Arc<dyn SourceTree> = Arc::new(src.clone());
+    let (config, graph) = load_from(tree, &args.path, args, registry, err)?;
+    Some(Loaded {
+        config,
+        graph,
+        git: Some((repo, src)),
+    })
+}
+
+/// Compares the loaded commit with `base_ref` in the same repository: the files a pull request
+/// from the head into the base changes, and where each resource is declared (from the head's
+/// configuration, and from the base's for resources the head removed).
+pub fn compare_with_base(
+    loaded: &Loaded,
+    base_ref: &str,
+    args: &ConfigArgs,
+    registry: &Registry,
+    err: &mut dyn Write,
+) -> Option<crate::plan::files::BaseComparison> {
+    use crate::plan::files::{declared_in, BaseComparison};
+    let Some((repo, head)) = &loaded.git else {
+        let _ = writeln!(
+            err,
+            "error: --base needs --git: the changed files are computed between two commits of \
+             the repository."
+        );
+        return None;
+    };
+    let base = match repo.resolve(Some(base_ref)) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = writeln!(err, "error: --base: {e}");
+            return None;
+        }
+    };
+    let files = match repo.changed_files(&base, head) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return None;
+        }
+    };
+    let mut cmp = BaseComparison {
+        base_ref: base_ref.to_string(),
+        base_commit: base.commit().id.clone(),
+        files,
+        declared_in: declared_in(&loaded.config),
+    };
+    // The base may not load (it may predate the configuration); its declarations only name
+    // the files of deleted resources, so a failure there is not an error.
+    let schemas = registry.schemas();
+    let tree: Arc<dyn SourceTree> = Arc::new(base);
+    if let Ok(base_cfg) = config::load(tree, &args.path, &args.options(), &schemas) {
+        cmp.add_declarations(declared_in(&base_cfg));
+    }
+    Some(cmp)
 }
 
 /// Loads from any source tree (a directory or a Git commit).

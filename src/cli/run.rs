@@ -1,15 +1,20 @@
 //! `plan`, `apply`, `destroy` and `output`: the engine driven from the command line, with
 //! Terraform's conventions for confirmation, progress lines and exit codes.
 
-use super::{load_config, ConfigArgs, EXIT_CHANGES, EXIT_ERROR, EXIT_OK};
+use super::{
+    compare_with_base, load, load_opened, open_git, ConfigArgs, Loaded, EXIT_CHANGES, EXIT_ERROR,
+    EXIT_OK,
+};
 use crate::config::Config;
 use crate::diag::render_all;
 use crate::engine::{
     ApplyEvent, ApplyOptions, ApplySummary, Engine, EngineError, PlanOptions, Progress,
 };
+use crate::plan::files::BaseComparison;
 use crate::plan::render::{self, SENSITIVE_TEXT};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, GitOrigin, Plan};
 use crate::providers::Registry;
+use crate::source::git::{GitRepo, GitSource};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -89,24 +94,74 @@ pub struct PlanArgs {
     pub format: PlanFormat,
     pub out: Option<PathBuf>,
     pub detailed_exitcode: bool,
+    /// With Git: the base revision for the changed-files section of the Markdown.
+    pub base: Option<String>,
     pub refresh: bool,
     pub targets: Vec<String>,
     pub parallelism: usize,
 }
 
-fn render_plan(plan: &Plan, format: PlanFormat, color: bool) -> String {
+fn render_plan(
+    plan: &Plan,
+    format: PlanFormat,
+    color: bool,
+    base: Option<&BaseComparison>,
+) -> String {
     match format {
         PlanFormat::Text => render::text::render(plan, color),
         PlanFormat::Json => render::json::render(plan),
-        PlanFormat::Markdown => render::markdown::render(plan),
+        PlanFormat::Markdown => {
+            render::markdown::render_with_base(plan, base, render::markdown::MAX_COMMENT_LEN)
+        }
     }
+}
+
+/// Stamps the plan with the commit and the Git location its configuration came from.
+fn stamp_commit(plan: &mut Plan, loaded: &Loaded, args: &ConfigArgs) {
+    let Some((repo, src)) = &loaded.git else {
+        return;
+    };
+    plan.meta.commit = Some(src.commit().id.clone());
+    plan.meta.commit_message = Some(src.commit().message.clone());
+    plan.meta.git = Some(GitOrigin {
+        repo: repo.recorded_location(),
+        rev: src.rev().to_string(),
+        path: crate::source::normalize(&args.path)
+            .to_string_lossy()
+            .replace('\\', "/"),
+    });
+}
+
+/// The commit for the run history.
+fn run_commit(loaded: &Loaded) -> Option<terrane_state::CommitInfo> {
+    loaded.commit().map(|c| terrane_state::CommitInfo {
+        id: c.id.clone(),
+        author: c.author.clone(),
+        message: c.message.clone(),
+    })
 }
 
 /// `terrane plan`.
 pub fn plan(ctx: &Ctx, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let Some((cfg, graph)) = load_config(&args.config, &ctx.registry, err) else {
+    let Some(loaded) = load(&args.config, &ctx.registry, err) else {
         return EXIT_ERROR;
     };
+    let base = match &args.base {
+        Some(base_ref) => {
+            if args.format != PlanFormat::Markdown {
+                let _ = writeln!(
+                    err,
+                    "warning: --base only adds a section to --format markdown; ignored"
+                );
+            }
+            match compare_with_base(&loaded, base_ref, &args.config, &ctx.registry, err) {
+                Some(b) => Some(b),
+                None => return EXIT_ERROR,
+            }
+        }
+        None => None,
+    };
+    let (cfg, graph) = (&loaded.config, &loaded.graph);
     let Some(store) = ctx.open_store(err) else {
         return EXIT_ERROR;
     };
@@ -117,14 +172,19 @@ pub fn plan(ctx: &Ctx, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write
         destroy: false,
         parallelism: args.parallelism,
     };
-    let plan = match runtime().block_on(engine.plan(&cfg, &graph, &opts)) {
+    let mut plan = match runtime().block_on(engine.plan(cfg, graph, &opts)) {
         Ok(p) => p,
         Err(e) => {
-            report(err, &e, Some(&cfg));
+            report(err, &e, Some(cfg));
             return EXIT_ERROR;
         }
     };
-    let _ = write!(out, "{}", render_plan(&plan, args.format, ctx.color));
+    stamp_commit(&mut plan, &loaded, &args.config);
+    let _ = write!(
+        out,
+        "{}",
+        render_plan(&plan, args.format, ctx.color, base.as_ref())
+    );
     if let Some(path) = &args.out {
         if let Err(e) = save_plan(&plan, path) {
             let _ = writeln!(
@@ -148,7 +208,7 @@ pub fn plan(ctx: &Ctx, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write
     } else {
         EXIT_OK
     };
-    skip_drop((cfg, graph, plan));
+    skip_drop((loaded, plan));
     code
 }
 
@@ -216,9 +276,28 @@ pub fn apply(
         },
         None => None,
     };
-    let Some((cfg, graph)) = load_config(&args.config, &ctx.registry, err) else {
+    // A plan made from Git is applied from the same place: the recorded repository, ref and
+    // directory unless the command line names them, and only if the ref still points at the
+    // commit the plan was made from.
+    let mut config_args = args.config.clone();
+    if let Some(origin) = saved.as_ref().and_then(|p| p.meta.git.as_ref()) {
+        if config_args.git.is_none() {
+            config_args.git = Some(origin.repo.clone());
+            config_args.git_ref = Some(origin.rev.clone());
+            config_args.path = PathBuf::from(&origin.path);
+        }
+    }
+    let mut opened = None;
+    if let (Some(plan), Some(_)) = (&saved, &config_args.git) {
+        match ref_still_at_plan_commit(plan, &config_args, err) {
+            Some(o) => opened = Some(o),
+            None => return EXIT_ERROR,
+        }
+    }
+    let Some(loaded) = load_opened(&config_args, opened, &ctx.registry, err) else {
         return EXIT_ERROR;
     };
+    let (cfg, graph) = (&loaded.config, &loaded.graph);
     let Some(store) = ctx.open_store(err) else {
         return EXIT_ERROR;
     };
@@ -226,8 +305,8 @@ pub fn apply(
     let rt = runtime();
     let plan = match saved {
         Some(plan) => {
-            if let Err(e) = rt.block_on(engine.check_plan(&cfg, &plan, args.parallelism)) {
-                report(err, &e, Some(&cfg));
+            if let Err(e) = rt.block_on(engine.check_plan(cfg, &plan, args.parallelism)) {
+                report(err, &e, Some(cfg));
                 return EXIT_ERROR;
             }
             plan
@@ -239,13 +318,14 @@ pub fn apply(
                 destroy,
                 parallelism: args.parallelism,
             };
-            let plan = match rt.block_on(engine.plan(&cfg, &graph, &opts)) {
+            let mut plan = match rt.block_on(engine.plan(cfg, graph, &opts)) {
                 Ok(p) => p,
                 Err(e) => {
-                    report(err, &e, Some(&cfg));
+                    report(err, &e, Some(cfg));
                     return EXIT_ERROR;
                 }
             };
+            stamp_commit(&mut plan, &loaded, &config_args);
             let _ = write!(out, "{}", render::text::render(&plan, ctx.color));
             if !plan.has_changes() && plan.desired_updates.is_empty() {
                 return EXIT_OK;
@@ -280,22 +360,59 @@ pub fn apply(
     let opts = ApplyOptions {
         parallelism: args.parallelism,
         command: if destroy { "destroy" } else { "apply" }.into(),
-        commit: None,
+        commit: run_commit(&loaded),
     };
     let progress = LineProgress {
         lock: Mutex::new(()),
     };
     let _ = out.flush();
-    let result = rt.block_on(engine.apply(&cfg, &plan, &opts, &progress));
+    let result = rt.block_on(engine.apply(cfg, &plan, &opts, &progress));
     let code = match result {
         Ok(summary) => finish(&summary, destroy, out, err),
         Err(e) => {
-            report(err, &e, Some(&cfg));
+            report(err, &e, Some(cfg));
             EXIT_ERROR
         }
     };
-    skip_drop((cfg, graph, plan));
+    skip_drop((loaded, plan));
     code
+}
+
+/// Resolves the ref again and compares it with the commit the plan was made from: the opened
+/// repository and commit when they match; None, after saying why, when the branch moved on
+/// (or the plan names no commit).
+fn ref_still_at_plan_commit(
+    plan: &Plan,
+    args: &ConfigArgs,
+    err: &mut dyn Write,
+) -> Option<(GitRepo, GitSource)> {
+    let (repo, now) = open_git(args, err)?;
+    let rev = now.rev();
+    match &plan.meta.commit {
+        Some(planned) if *planned == now.commit().id => Some((repo, now)),
+        Some(planned) => {
+            let _ = writeln!(
+                err,
+                "error: the plan was made from commit {} but `{rev}` in {} is now at {} ({}). \
+                 The branch moved on since the plan was made: run `terrane plan` again and apply \
+                 the new plan.",
+                &planned[..planned.len().min(12)],
+                repo.shown(),
+                now.commit().short_id(),
+                now.commit().summary()
+            );
+            None
+        }
+        None => {
+            let _ = writeln!(
+                err,
+                "error: the plan was not made from Git, so it cannot be checked against `{rev}` \
+                 in {}. Make the plan with --git, or apply it without --git.",
+                repo.shown()
+            );
+            None
+        }
+    }
 }
 
 fn finish(summary: &ApplySummary, destroy: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

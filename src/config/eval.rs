@@ -428,7 +428,9 @@ impl<'p> Evaluator<'p> {
                 }
             }
         }
-        let dir = self.module_dir(s.module);
+        // Relative paths resolve against the root module's directory, Terraform's working
+        // directory, so `file("${path.module}/x")` works in every module.
+        let dir = self.prog.root_dir.clone();
         let reader = |p: &std::path::Path| (self.prog.reader)(p);
         let ctx = FnContext {
             base_dir: &dir,
@@ -461,7 +463,7 @@ impl<'p> Evaluator<'p> {
                 sp,
             ));
         };
-        let full = self.module_dir(s.module).join(path);
+        let full = self.prog.root_dir.join(path);
         let text = (self.prog.reader)(&full)
             .map_err(|e| EvalError::new(format!("templatefile(): cannot read {path}: {e}"), sp))?;
         let tpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
@@ -486,9 +488,16 @@ impl<'p> Evaluator<'p> {
         })
     }
 
-    pub(crate) fn module_dir(&self, module: usize) -> std::path::PathBuf {
+    /// `path.module`: the module's directory relative to the root module's, as Terraform gives
+    /// it (`.` for the root module, `modules/net` for a child).
+    pub(crate) fn module_path(&self, module: usize) -> String {
         let def = &self.prog.defs[self.prog.insts[module].def];
-        self.prog.root_dir.join(&def.dir)
+        let dir = crate::source::normalize(&def.dir);
+        if dir.as_os_str().is_empty() {
+            ".".to_string()
+        } else {
+            dir.to_string_lossy().replace('\\', "/")
+        }
     }
 
     fn eval_template(&self, t: &Template, s: &Scope) -> EvalResult {
@@ -717,8 +726,8 @@ impl<'p> Evaluator<'p> {
             "path" => {
                 let a = need(0, "`.module`, `.root` or `.cwd`")?;
                 let v = match a {
-                    "module" => self.module_dir(s.module).display().to_string(),
-                    "root" => self.prog.root_dir.display().to_string(),
+                    "module" => self.module_path(s.module),
+                    "root" => ".".to_string(),
                     "cwd" => std::env::current_dir()
                         .map(|d| d.display().to_string())
                         .unwrap_or_else(|_| ".".into()),

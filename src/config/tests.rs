@@ -435,7 +435,7 @@ output "ids" { value = terraform_data.t[*].id }
     );
     assert_eq!(
         attr(&cfg, "module.net.module.inner.terraform_data.t[1]", "input"),
-        Value::string("cfg/modules/net/inner:1")
+        Value::string("modules/net/inner:1")
     );
     // Outputs, moved, import, required_providers, providers.
     let out: BTreeMap<_, _> = cfg.outputs.iter().map(|o| (o.name.as_str(), o)).collect();
@@ -854,4 +854,50 @@ mod fuzz {
             load_quietly(&text.join(" "));
         }
     }
+}
+
+#[test]
+fn file_paths_resolve_like_terraform_from_the_root_module() {
+    // Terraform runs in the root module's directory: path.module is relative to it, and
+    // relative file() paths too, so both common idioms read the intended file wherever the
+    // root module sits (here `cfg/`, as with `terrane validate cfg` or `--git REPO cfg`).
+    let main = r#"
+resource "terraform_data" "plain" {
+  input = file("root.txt")
+}
+resource "terraform_data" "by_module_path" {
+  input = file("${path.module}/root.txt")
+}
+module "net" {
+  source = "./modules/net"
+}
+"#;
+    let module = r#"
+resource "terraform_data" "t" {
+  input = [path.module, path.root, file("${path.module}/net.txt"), templatefile("${path.module}/t.tpl", { who = "net" })]
+}
+"#;
+    let cfg = ok(MemSource::new()
+        .file("cfg/main.tf", main)
+        .file("cfg/root.txt", "root file")
+        .file("cfg/modules/net/main.tf", module)
+        .file("cfg/modules/net/net.txt", "module file")
+        .file("cfg/modules/net/t.tpl", "hello ${who}"));
+    assert_eq!(
+        attr(&cfg, "terraform_data.plain", "input"),
+        Value::string("root file")
+    );
+    assert_eq!(
+        attr(&cfg, "terraform_data.by_module_path", "input"),
+        Value::string("root file")
+    );
+    assert_eq!(
+        attr(&cfg, "module.net.terraform_data.t", "input"),
+        Value::List(vec![
+            Value::string("modules/net"),
+            Value::string("."),
+            Value::string("module file"),
+            Value::string("hello net"),
+        ])
+    );
 }

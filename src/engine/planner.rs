@@ -183,9 +183,12 @@ impl Engine {
                 }
             };
             let mut attrs = body.attrs;
+            let mut sensitive = body.sensitive.clone();
             let client = clients.get(&inst.provider.to_string());
             if let Some(c) = client {
+                let before = attrs.clone();
                 c.plan(&inst.type_name, &mut attrs);
+                sensitive.extend(derived_sensitive(&before, &attrs, &body.sensitive));
             }
             let rec = records.get(&addr_s);
             let mut cloud = rec.filter(|r| !r.cloud.is_null()).map(|r| r.cloud.clone());
@@ -226,7 +229,7 @@ impl Engine {
                 cloud: cloud.as_ref(),
                 last_applied,
                 lifecycle: &inst.lifecycle,
-                sensitive_attrs: &body.sensitive,
+                sensitive_attrs: &sensitive,
                 deletion_policy: inst.deletion_policy,
                 management: inst.management,
                 replace_triggered: triggered.as_deref(),
@@ -363,6 +366,7 @@ impl Engine {
             store_fingerprint: self.store.fingerprint(&self.stack)?,
             cloud_fingerprint: cloud_fp,
             terrane_version: env!("CARGO_PKG_VERSION").to_string(),
+            git: None,
         };
         let mut plan = Plan::new(meta, changes, output_changes);
         plan.moved = moves;
@@ -570,4 +574,20 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Attributes the provider's plan filled in with the value of a sensitive attribute (as
+/// `terraform_data` copies `input` to `output`): they are as secret as their source.
+fn derived_sensitive(before: &Value, after: &Value, sensitive: &BTreeSet<String>) -> Vec<String> {
+    let (Some(b), Some(a)) = (before.as_map(), after.as_map()) else {
+        return Vec::new();
+    };
+    a.iter()
+        .filter(|(k, v)| {
+            !v.is_null()
+                && b.get(*k).is_none_or(Value::is_null)
+                && sensitive.iter().any(|s| b.get(s) == Some(*v))
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }

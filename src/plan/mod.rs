@@ -5,6 +5,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod files;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -251,6 +252,21 @@ pub struct PlanMeta {
     pub store_fingerprint: String,
     pub cloud_fingerprint: String,
     pub terrane_version: String,
+    /// Where the configuration was read from when it came from Git: `apply PLANFILE` reads the
+    /// same place and refuses if the ref has moved past `commit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitOrigin>,
+}
+
+/// The repository, revision and directory a plan's configuration was read from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitOrigin {
+    /// The repository as given (a local path made absolute, or a URL without user info).
+    pub repo: String,
+    /// The revision as given (`main`, `v1.2`, a commit id); HEAD when none was.
+    pub rev: String,
+    /// The configuration directory, relative to the repository root.
+    pub path: String,
 }
 
 /// A whole plan.

@@ -2,6 +2,8 @@
 //! straight from a Git repository. The config loader only sees the `SourceTree` trait, so the
 //! core never touches the filesystem itself.
 
+pub mod git;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

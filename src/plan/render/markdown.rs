@@ -1,10 +1,12 @@
 //! The pull-request comment rendering of a plan. Reviewers need the destructive changes first
 //! and whole; per-resource details come after and are cut to fit GitHub's 65,536-character
-//! comment limit, saying how many were left out.
+//! comment limit, saying how many were left out. With a base revision (`--base`), a section
+//! lists which changed files of the pull request produced which resource changes.
 
 use super::{
     action_phrase, attr_line, changed_outputs, is_actionable, output_line, path_width, reasons_line,
 };
+use crate::plan::files::BaseComparison;
 use crate::plan::{Action, Change, Plan};
 use std::fmt::Write;
 
@@ -21,11 +23,19 @@ pub fn render(plan: &Plan) -> String {
 
 /// As `render`, with another size limit in bytes (at least a few hundred).
 pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
+    render_with_base(plan, None, limit)
+}
+
+/// As `render_with_limit`, adding the changed-files section when `base` is given.
+pub fn render_with_base(plan: &Plan, base: Option<&BaseComparison>, limit: usize) -> String {
     let budget = limit.saturating_sub(RESERVE);
     let mut out = header(plan);
 
     if !plan.has_changes() {
         out.push_str("\nNo changes. Your infrastructure matches the configuration.\n");
+        if let Some(base) = base {
+            base_section(&mut out, plan, base, budget);
+        }
         return out;
     }
 
@@ -51,6 +61,10 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             }
             out.push_str(&line);
         }
+    }
+
+    if let Some(base) = base {
+        base_section(&mut out, plan, base, budget);
     }
 
     // Details per resource, then outputs, while they fit.
@@ -124,6 +138,66 @@ fn header(plan: &Plan) -> String {
         s.create, s.update, s.replace, s.delete, s.read, s.forget
     );
     out
+}
+
+/// "Changed files": each file the pull request changes with the resource changes declared in
+/// it, then the changes declared elsewhere. Lines are added while they fit the budget.
+fn base_section(out: &mut String, plan: &Plan, base: &BaseComparison, budget: usize) {
+    let short: String = base.base_commit.chars().take(12).collect();
+    let name: String = base.base_ref.chars().take(200).collect();
+    let _ = writeln!(
+        out,
+        "\n### Changed files ({} against `{}` at `{}`)\n",
+        base.files.len(),
+        code_safe(&name),
+        code_safe(&short)
+    );
+    let (files, elsewhere) = base.group(plan);
+    let mut lines: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let changes = if f.changes.is_empty() {
+                "no resource changes".to_string()
+            } else {
+                change_list(&f.changes)
+            };
+            format!(
+                "- `{}` ({}): {changes}\n",
+                code_safe(&f.file.path),
+                f.file.status.as_str()
+            )
+        })
+        .collect();
+    if files.is_empty() {
+        lines.push("- no files differ\n".to_string());
+    }
+    if !elsewhere.is_empty() {
+        lines.push(format!(
+            "\nChanges not declared in a changed file (through references, variables, modules or \
+             drift): {}\n",
+            change_list(&elsewhere)
+        ));
+    }
+    let total = lines.len();
+    for (i, line) in lines.iter().enumerate() {
+        if out.len() + line.len() > budget {
+            let _ = writeln!(
+                out,
+                "- ... and {} more lines left out to fit the comment size limit",
+                total - i
+            );
+            return;
+        }
+        out.push_str(line);
+    }
+}
+
+fn change_list(changes: &[(Action, &str)]) -> String {
+    changes
+        .iter()
+        .map(|(a, addr)| format!("**{}** `{}`", a.as_str(), code_safe(addr)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn destructive_line(c: &Change) -> String {

@@ -142,6 +142,7 @@ fn meta() -> PlanMeta {
         store_fingerprint: "sha256:store".into(),
         cloud_fingerprint: "sha256:cloud".into(),
         terrane_version: "0.1.0".into(),
+        git: None,
     }
 }
 
@@ -422,4 +423,94 @@ fn markdown_truncates_to_the_comment_limit() {
     assert!(md.contains(&note), "truncation note missing");
     // Every opened section is closed: the cut falls between sections.
     assert_eq!(shown, md.matches("</details>").count());
+}
+
+fn base_for_every_action() -> crate::plan::files::BaseComparison {
+    use crate::plan::files::{BaseComparison, ChangedFile, FileStatus};
+    let file = |p: &str, status| ChangedFile {
+        path: p.to_string(),
+        status,
+    };
+    BaseComparison {
+        base_ref: "main".into(),
+        base_commit: "fedcba9876543210fedcba9876543210fedcba98".into(),
+        files: vec![
+            file("README.md", FileStatus::Modified),
+            file("infra/db.tf", FileStatus::Modified),
+            file("infra/old.tf", FileStatus::Deleted),
+            file("modules/site/main.tf", FileStatus::Added),
+        ],
+        declared_in: [
+            ("aws_db_instance.main", "infra/db.tf"),
+            ("aws_db_instance.old", "infra/old.tf"),
+            ("aws_s3_bucket.tmp", "infra/old.tf"),
+            (
+                "module.site.aws_s3_bucket.assets[\"eu\"]",
+                "modules/site/main.tf",
+            ),
+            ("aws_s3_bucket.logs", "infra/main.tf"),
+            ("aws_s3_bucket.same", "infra/db.tf"),
+        ]
+        .into_iter()
+        .map(|(a, f)| (a.to_string(), f.to_string()))
+        .collect(),
+    }
+}
+
+#[test]
+fn markdown_with_base_snapshot() {
+    let plan = every_action_plan();
+    let md = markdown::render_with_base(
+        &plan,
+        Some(&base_for_every_action()),
+        markdown::MAX_COMMENT_LEN,
+    );
+    // The section sits between the destructive changes and the details, secrets still masked.
+    let section = md.find("### Changed files (4 against `main` at `fedcba987654`)");
+    assert!(section > md.find("### Destructive changes") && section < md.find("### Changes"));
+    for secret in [SECRET, SECRET_VAR, SECRET_NESTED] {
+        assert!(!md.contains(secret));
+    }
+    insta::assert_snapshot!("markdown_base", md);
+}
+
+#[test]
+fn markdown_with_base_fits_the_comment_limit() {
+    use crate::plan::files::{BaseComparison, ChangedFile, FileStatus};
+    let mut changes = Vec::new();
+    let mut base = BaseComparison {
+        base_ref: "main".into(),
+        base_commit: "fedcba9876543210".into(),
+        ..Default::default()
+    };
+    for i in 0..2000 {
+        let addr = format!("aws_s3_bucket.b{i:04}");
+        changes.push(
+            R::new(&addr, bucket_schema())
+                .config(Value::map([("bucket", s(&format!("bucket-number-{i}")))]))
+                .diff(),
+        );
+        let file = format!("infra/buckets/bucket_{i:04}.tf");
+        base.files.push(ChangedFile {
+            path: file.clone(),
+            status: FileStatus::Added,
+        });
+        base.declared_in.insert(addr, file);
+    }
+    let plan = Plan::new(meta(), changes, vec![]);
+    let md = markdown::render_with_base(&plan, Some(&base), markdown::MAX_COMMENT_LEN);
+    assert!(md.len() <= markdown::MAX_COMMENT_LEN, "{} bytes", md.len());
+    assert!(
+        md.contains("| 2000 | 0 | 0 | 0 | 0 | 0 |"),
+        "summary intact"
+    );
+    assert!(
+        md.contains("- `infra/buckets/bucket_0000.tf` (added): **create** `aws_s3_bucket.b0000`")
+    );
+    assert!(md.contains("more lines left out to fit the comment size limit"));
+    assert!(!md.contains("bucket_1999.tf"));
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
 }
