@@ -9,4 +9,5 @@ pub mod diag;
 pub mod graph;
 pub mod plan;
 pub mod providers;
+pub mod serve;
 pub mod source;
