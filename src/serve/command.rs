@@ -131,3 +131,19 @@ pub fn run(
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     code
 }
+
+/// The real runner: the store under `state_dir` (locked for the service's lifetime), Git
+/// mirrors beside it, and the engine with `registry`'s providers.
+pub fn engine_runner(
+    registry: crate::providers::Registry,
+    state_dir: &std::path::Path,
+) -> Result<Arc<dyn StackRunner>, String> {
+    let store = terrane_state::SledStore::open(state_dir)
+        .map_err(|e| format!("cannot open the store in {}: {e}", state_dir.display()))?;
+    let fetcher = super::git::GitCli::new(state_dir.join("git"));
+    Ok(Arc::new(super::engine_runner::EngineRunner::new(
+        registry,
+        Arc::new(store),
+        Arc::new(fetcher),
+    )))
+}

@@ -15,6 +15,8 @@
 
 pub mod command;
 pub mod config;
+pub mod engine_runner;
+pub mod git;
 pub mod http;
 pub mod notify;
 pub mod runner;
@@ -229,8 +231,10 @@ pub enum LogFormat {
 pub fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -1,0 +1,493 @@
+//! The real [`StackRunner`]: Git through a [`Fetcher`], configuration loaded from the fetched
+//! tree, and the engine's refresh/plan/apply against the store. Policy that is about *what* to
+//! apply lives here (prune, leaving drift alone when `drift = "report"`); policy about *when*
+//! lives in the scheduler.
+
+use super::config::{DriftPolicy, StackConfig};
+use super::git::{Fetched, Fetcher};
+use super::runner::{Commit, DriftReport, PlanCounts, RunError, StackRunner, SyncReport};
+use crate::cli::{load_from, ConfigArgs};
+use crate::config::Config;
+use crate::diag::render_all;
+use crate::engine::{ApplyEvent, ApplyOptions, Engine, EngineError, PlanOptions, Progress};
+use crate::graph::Graph;
+use crate::plan::{render, Action, Plan, Reason, Summary};
+use crate::providers::Registry;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use terrane_provider::{CallStats, Client, Provider, ProviderResult, Schema, Value};
+use terrane_state::{CommitInfo, Outcome, Store};
+
+/// The clients a stack's runs configured, kept to read their API call counts.
+type ClientSink = Arc<Mutex<Vec<Arc<dyn Client>>>>;
+
+/// Runs stacks on the engine. One instance serves every stack of a service.
+pub struct EngineRunner {
+    registry: Registry,
+    store: Arc<dyn Store>,
+    fetcher: Arc<dyn Fetcher>,
+    /// Per stack: the last fetched tree and the clients its runs configured (for API counts).
+    stacks: Mutex<HashMap<String, PerStack>>,
+}
+
+#[derive(Default)]
+struct PerStack {
+    fetched: Option<Arc<Fetched>>,
+    clients: ClientSink,
+}
+
+impl EngineRunner {
+    pub fn new(registry: Registry, store: Arc<dyn Store>, fetcher: Arc<dyn Fetcher>) -> Self {
+        EngineRunner {
+            registry,
+            store,
+            fetcher,
+            stacks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn per_stack<T>(&self, stack: &str, f: impl FnOnce(&mut PerStack) -> T) -> T {
+        let mut m = self.stacks.lock().unwrap_or_else(|p| p.into_inner());
+        f(m.entry(stack.to_string()).or_default())
+    }
+
+    /// A registry whose providers record the clients they configure, so a run's cloud API
+    /// calls can be counted (each run configures fresh clients).
+    fn recording_registry(&self, stack: &str) -> (Registry, ClientSink) {
+        let sink = self.per_stack(stack, |p| p.clients.clone());
+        let providers = self
+            .registry
+            .providers
+            .iter()
+            .map(|p| {
+                Arc::new(Recording {
+                    inner: p.clone(),
+                    sink: sink.clone(),
+                }) as Arc<dyn Provider>
+            })
+            .collect();
+        (Registry { providers }, sink)
+    }
+}
+
+fn commit_info(c: &Commit) -> CommitInfo {
+    CommitInfo {
+        id: c.id.clone(),
+        author: c.author.clone(),
+        message: c.message.clone(),
+    }
+}
+
+/// True if the change exists only because the cloud moved away from what was applied.
+fn is_drift(c: &crate::plan::Change) -> bool {
+    c.reasons.contains(&Reason::Drifted)
+        || (c.reasons.contains(&Reason::Gone) && !c.reasons.contains(&Reason::RemovedFromConfig))
+}
+
+/// Applies the stack's policy to a plan: with `prune = false` deletions of resources removed
+/// from Git are dropped (the records stay, listed as unpruned); with `drift = "report"`
+/// in-place updates that only undo drift are kept as no-ops, so a new commit does not silently
+/// revert what the drift report is flagging. Returns the unpruned addresses.
+fn apply_policy(stack: &StackConfig, plan: &mut Plan) -> Vec<String> {
+    let mut unpruned = Vec::new();
+    if !stack.prune {
+        plan.changes.retain(|c| {
+            let removed =
+                c.action == Action::Delete && c.reasons.contains(&Reason::RemovedFromConfig);
+            if removed {
+                unpruned.push(c.address.clone());
+            }
+            !removed
+        });
+    }
+    if stack.drift == DriftPolicy::Report {
+        for c in &mut plan.changes {
+            let drift_only =
+                c.action == Action::Update && c.reasons.iter().all(|r| *r == Reason::Drifted);
+            if drift_only {
+                c.action = Action::NoOp;
+                c.after = c.before.clone();
+                c.attrs.clear();
+            }
+        }
+    }
+    plan.summary = Summary::of(&plan.changes);
+    unpruned
+}
+
+/// Apply progress as log lines.
+struct LogProgress<'a> {
+    stack: &'a str,
+}
+
+impl Progress for LogProgress<'_> {
+    fn event(&self, e: ApplyEvent<'_>) {
+        let stack = self.stack;
+        match e {
+            ApplyEvent::Started { address, action } => {
+                tracing::info!(stack, address, action = action.as_str(), "applying")
+            }
+            ApplyEvent::Finished {
+                address,
+                action,
+                elapsed,
+                ..
+            } => tracing::info!(
+                stack,
+                address,
+                action = action.as_str(),
+                ?elapsed,
+                "applied"
+            ),
+            ApplyEvent::Failed {
+                address,
+                action,
+                error,
+                ..
+            } => tracing::warn!(
+                stack,
+                address,
+                action = action.as_str(),
+                error,
+                "apply failed"
+            ),
+            ApplyEvent::Skipped { address, because } => {
+                tracing::warn!(stack, address, because, "skipped: a dependency failed")
+            }
+        }
+    }
+}
+
+/// One run's worth of owned data, so the work can move to a blocking thread (see
+/// [`blocking`]).
+struct Job {
+    registry: Registry,
+    store: Arc<dyn Store>,
+    stack: StackConfig,
+    commit: Commit,
+    fetched: Arc<Fetched>,
+    sink: ClientSink,
+}
+
+/// Runs `f` on tokio's blocking pool, where it may `block_on` engine futures. The engine's
+/// futures are not `Send` (a closure inside its refresh borrows across an await), so they
+/// cannot be awaited inside a `Send` trait method; driving them from a blocking thread of the
+/// same runtime keeps the provider I/O on that runtime while the service's loop stays `Send`.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce(&tokio::runtime::Handle) -> Result<T, RunError> + Send + 'static,
+) -> Result<T, RunError> {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(&handle))
+        .await
+        .unwrap_or_else(|e| Err(RunError::new(format!("the run panicked: {e}"))))
+}
+
+impl EngineRunner {
+    fn job(&self, stack: &StackConfig, commit: &Commit) -> Result<Job, RunError> {
+        let fetched = self
+            .per_stack(&stack.name, |p| p.fetched.clone())
+            .filter(|f| f.commit.id == commit.id)
+            .ok_or_else(|| {
+                RunError::new(format!(
+                    "commit {} is not the last fetched one; fetch again",
+                    commit.id
+                ))
+            })?;
+        let (registry, sink) = self.recording_registry(&stack.name);
+        Ok(Job {
+            registry,
+            store: self.store.clone(),
+            stack: stack.clone(),
+            commit: commit.clone(),
+            fetched,
+            sink,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl StackRunner for EngineRunner {
+    async fn fetch(&self, stack: &StackConfig) -> Result<Commit, RunError> {
+        let fetched = Arc::new(self.fetcher.fetch(stack).await?);
+        let commit = fetched.commit.clone();
+        self.per_stack(&stack.name, |p| p.fetched = Some(fetched));
+        Ok(commit)
+    }
+
+    async fn sync(
+        &self,
+        stack: &StackConfig,
+        commit: &Commit,
+        apply: bool,
+    ) -> Result<SyncReport, RunError> {
+        let job = self.job(stack, commit)?;
+        blocking(move |h| job.sync(h, apply)).await
+    }
+
+    async fn drift(
+        &self,
+        stack: &StackConfig,
+        commit: &Commit,
+        correct: bool,
+    ) -> Result<DriftReport, RunError> {
+        let job = self.job(stack, commit)?;
+        blocking(move |h| job.drift(h, correct)).await
+    }
+}
+
+impl Job {
+    fn engine(&self) -> Engine {
+        Engine::new(
+            self.registry.clone(),
+            self.store.clone(),
+            self.stack.name.clone(),
+        )
+    }
+
+    /// Sums and forgets the stats of clients configured since the last call.
+    fn take_stats(&self) -> CallStats {
+        let clients = std::mem::take(&mut *self.sink.lock().unwrap_or_else(|p| p.into_inner()));
+        clients.iter().fold(CallStats::default(), |a, c| {
+            let s = c.stats();
+            CallStats {
+                calls: a.calls + s.calls,
+                errors: a.errors + s.errors,
+            }
+        })
+    }
+
+    fn fail(&self, e: &EngineError, cfg: &Config, during_apply: bool) -> RunError {
+        let message = match e {
+            EngineError::Config(d) => render_all(d, &cfg.sources).trim_end().to_string(),
+            other => other.to_string(),
+        };
+        let stats = self.take_stats();
+        RunError {
+            message,
+            during_apply,
+            api_calls: stats.calls,
+            api_errors: stats.errors,
+        }
+    }
+
+    /// The configuration at the job's commit.
+    fn load(&self) -> Result<(Config, Graph), RunError> {
+        let tree = Arc::new(self.fetched.tree.clone());
+        let mut diags = Vec::new();
+        let loaded = load_from(
+            tree,
+            Path::new(&self.stack.path),
+            &ConfigArgs::default(),
+            &self.registry,
+            &mut diags,
+        );
+        loaded.ok_or_else(|| {
+            RunError::new(format!(
+                "the configuration at {} does not load:\n{}",
+                self.commit.id,
+                String::from_utf8_lossy(&diags).trim_end()
+            ))
+        })
+    }
+
+    fn record_run(
+        &self,
+        command: &str,
+        outcome: Outcome,
+        summary: &str,
+        details: serde_json::Value,
+    ) {
+        let stack = self.stack.name.as_str();
+        match self
+            .store
+            .begin_run(stack, command, Some(commit_info(&self.commit)))
+        {
+            Ok(r) => {
+                if let Err(e) = self
+                    .store
+                    .finish_run(stack, r.id, outcome, summary, details)
+                {
+                    tracing::error!(stack, "cannot record the run: {e}");
+                }
+            }
+            Err(e) => tracing::error!(stack, "cannot record the run: {e}"),
+        }
+    }
+
+    fn resources(&self) -> usize {
+        self.store
+            .list_resources(&self.stack.name)
+            .map(|r| r.len())
+            .unwrap_or(0)
+    }
+
+    fn plan(
+        &self,
+        h: &tokio::runtime::Handle,
+        engine: &Engine,
+        cfg: &Config,
+        graph: &Graph,
+        opts: &PlanOptions,
+    ) -> Result<Plan, RunError> {
+        h.block_on(engine.plan(cfg, graph, opts))
+            .map_err(|e| self.fail(&e, cfg, false))
+    }
+
+    /// Applies `plan`; a partial failure is an error that names each failed resource.
+    fn apply(
+        &self,
+        h: &tokio::runtime::Handle,
+        engine: &Engine,
+        cfg: &Config,
+        plan: &Plan,
+    ) -> Result<(), RunError> {
+        let opts = ApplyOptions {
+            command: "serve".into(),
+            commit: Some(commit_info(&self.commit)),
+            ..ApplyOptions::default()
+        };
+        let progress = LogProgress {
+            stack: &self.stack.name,
+        };
+        let summary = h
+            .block_on(engine.apply(cfg, plan, &opts, &progress))
+            .map_err(|e| self.fail(&e, cfg, true))?;
+        if summary.succeeded() {
+            return Ok(());
+        }
+        let mut lines: Vec<String> = summary
+            .failures
+            .iter()
+            .map(|f| format!("{} ({}): {}", f.address, f.action, f.message))
+            .collect();
+        lines.extend(
+            summary
+                .skipped
+                .iter()
+                .map(|s| format!("{s}: skipped, a dependency failed")),
+        );
+        let stats = self.take_stats();
+        Err(RunError {
+            message: format!("apply failed ({}): {}", summary.line(), lines.join("; ")),
+            during_apply: true,
+            api_calls: stats.calls,
+            api_errors: stats.errors,
+        })
+    }
+
+    fn sync(&self, h: &tokio::runtime::Handle, apply: bool) -> Result<SyncReport, RunError> {
+        let (cfg, graph) = self.load()?;
+        let engine = self.engine();
+        let mut plan = self.plan(h, &engine, &cfg, &graph, &PlanOptions::default())?;
+        plan.meta.commit = Some(self.commit.id.clone());
+        plan.meta.commit_message = Some(self.commit.message.clone());
+        let unpruned = apply_policy(&self.stack, &mut plan);
+        let counts = PlanCounts::from_summary(&plan.summary);
+        let applied = apply && plan.has_changes();
+        if applied {
+            self.apply(h, &engine, &cfg, &plan)?;
+        } else {
+            let (outcome, line) = if plan.has_changes() {
+                (
+                    Outcome::Succeeded,
+                    format!("planned, not applied: {counts}"),
+                )
+            } else {
+                (Outcome::NoChanges, "no changes".to_string())
+            };
+            self.record_run(
+                "serve-plan",
+                outcome,
+                &line,
+                serde_json::json!({"plan": counts, "unpruned": unpruned}),
+            );
+        }
+        let stats = self.take_stats();
+        Ok(SyncReport {
+            plan: counts,
+            applied,
+            resources: self.resources(),
+            unpruned,
+            plan_json: serde_json::from_str(&render::json::render(&plan)).unwrap_or_default(),
+            plan_text: render::text::render(&plan, false),
+            api_calls: stats.calls,
+            api_errors: stats.errors,
+        })
+    }
+
+    fn drift(&self, h: &tokio::runtime::Handle, correct: bool) -> Result<DriftReport, RunError> {
+        let (cfg, graph) = self.load()?;
+        let engine = self.engine();
+        let plan = self.plan(h, &engine, &cfg, &graph, &PlanOptions::default())?;
+        let found: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| is_drift(c))
+            .map(|c| c.address.clone())
+            .collect();
+        let mut report = DriftReport::default();
+        if correct && !found.is_empty() {
+            // Plan again limited to the drifted resources, so a pending commit's other changes
+            // are not applied by a drift correction.
+            let opts = PlanOptions {
+                refresh: false,
+                targets: found.clone(),
+                ..PlanOptions::default()
+            };
+            let mut fix = self.plan(h, &engine, &cfg, &graph, &opts)?;
+            fix.changes
+                .retain(|c| c.action == Action::NoOp || is_drift(c));
+            fix.summary = Summary::of(&fix.changes);
+            self.apply(h, &engine, &cfg, &fix)?;
+            report.corrected = found;
+        } else {
+            let (outcome, line) = if found.is_empty() {
+                (Outcome::NoChanges, "no drift".to_string())
+            } else {
+                (
+                    Outcome::Succeeded,
+                    format!("{} drifted: {}", found.len(), found.join(", ")),
+                )
+            };
+            self.record_run(
+                "serve-drift",
+                outcome,
+                &line,
+                serde_json::json!({"drifted": found}),
+            );
+            report.drifted = found;
+        }
+        let stats = self.take_stats();
+        report.resources = self.resources();
+        report.api_calls = stats.calls;
+        report.api_errors = stats.errors;
+        Ok(report)
+    }
+}
+
+/// A provider that hands out its inner provider's clients and remembers them.
+struct Recording {
+    inner: Arc<dyn Provider>,
+    sink: ClientSink,
+}
+
+#[async_trait::async_trait]
+impl Provider for Recording {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn schemas(&self) -> Vec<Schema> {
+        self.inner.schemas()
+    }
+
+    async fn configure(&self, config: &Value) -> ProviderResult<Arc<dyn Client>> {
+        let c = self.inner.configure(config).await?;
+        self.sink
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(c.clone());
+        Ok(c)
+    }
+}
