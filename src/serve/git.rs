@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
 /// A fetched commit and the files under the stack's `path` in it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Fetched {
     pub commit: Commit,
     /// Paths relative to the repository root.
@@ -34,11 +34,16 @@ const MAX_FILE: u64 = 8 * 1024 * 1024;
 /// Fetches with the `git` command into `<dir>/<stack>.git`.
 pub struct GitCli {
     dir: PathBuf,
+    /// Last commit read per stack (with its path), so an unchanged ref costs one `git fetch`.
+    last: std::sync::Mutex<std::collections::HashMap<String, (String, Fetched)>>,
 }
 
 impl GitCli {
     pub fn new(dir: impl Into<PathBuf>) -> GitCli {
-        GitCli { dir: dir.into() }
+        GitCli {
+            dir: dir.into(),
+            last: Default::default(),
+        }
     }
 
     fn repo(&self, stack: &str) -> PathBuf {
@@ -126,9 +131,21 @@ impl Fetcher for GitCli {
         )
         .await
         .map_err(RunError::new)?;
+        let head = git(&repo, &["rev-parse", "FETCH_HEAD^{commit}"], None)
+            .await
+            .map_err(RunError::new)?;
+        let head = String::from_utf8_lossy(&head).trim().to_string();
+        {
+            let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((path, f)) = last.get(&stack.name) {
+                if f.commit.id == head && *path == stack.path {
+                    return Ok(f.clone());
+                }
+            }
+        }
         let log = git(
             &repo,
-            &["log", "-1", "--format=%H%x00%an%x00%s", "FETCH_HEAD"],
+            &["log", "-1", "--format=%H%x00%an%x00%s", &head],
             None,
         )
         .await
@@ -150,11 +167,16 @@ impl Fetcher for GitCli {
                 stack.path
             )));
         }
-        Ok(Fetched {
+        let fetched = Fetched {
             commit,
             tree,
             files,
-        })
+        };
+        self.last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(stack.name.clone(), (stack.path.clone(), fetched.clone()));
+        Ok(fetched)
     }
 }
 
