@@ -491,3 +491,330 @@ impl Provider for Recording {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use terrane_provider::{
+        AttrType, Attribute, Block, CreateRequest, DeleteRequest, ProviderError, ReadRequest,
+        UpdateRequest,
+    };
+    use terrane_state::MemStore;
+
+    /// An in-memory cloud whose objects a test can change behind terrane's back.
+    #[derive(Default)]
+    struct Cloud {
+        objects: Mutex<BTreeMap<String, Value>>,
+        down: AtomicBool,
+        calls: AtomicU64,
+        errors: AtomicU64,
+    }
+
+    impl Cloud {
+        fn call(&self) -> ProviderResult<()> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            if self.down.load(Ordering::Relaxed) {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                return Err(ProviderError::invalid("connection refused"));
+            }
+            Ok(())
+        }
+        fn value_of(&self, name: &str) -> Option<String> {
+            self.objects
+                .lock()
+                .unwrap()
+                .values()
+                .find(|v| v.get_str("name") == Some(name))
+                .and_then(|v| v.get_str("value").map(str::to_string))
+        }
+        fn set_value(&self, name: &str, value: &str) {
+            for v in self.objects.lock().unwrap().values_mut() {
+                if v.get_str("name") == Some(name) {
+                    v.as_map_mut()
+                        .unwrap()
+                        .insert("value".into(), Value::string(value));
+                }
+            }
+        }
+    }
+
+    struct MemProvider(Arc<Cloud>);
+    struct MemClient(Arc<Cloud>, CallStats);
+
+    #[async_trait::async_trait]
+    impl Provider for MemProvider {
+        fn name(&self) -> &'static str {
+            "mem"
+        }
+        fn schemas(&self) -> Vec<Schema> {
+            vec![Schema::managed(
+                "mem_thing",
+                Block::new()
+                    .attr("name", Attribute::required(AttrType::String).force_new())
+                    .attr("value", Attribute::optional(AttrType::String))
+                    .attr("id", Attribute::computed(AttrType::String)),
+            )]
+        }
+        async fn configure(&self, _: &Value) -> ProviderResult<Arc<dyn Client>> {
+            // Stats are per client: remember the cloud's counters at creation.
+            let base = CallStats {
+                calls: self.0.calls.load(Ordering::Relaxed),
+                errors: self.0.errors.load(Ordering::Relaxed),
+            };
+            Ok(Arc::new(MemClient(self.0.clone(), base)))
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Client for MemClient {
+        async fn read(&self, req: &ReadRequest) -> ProviderResult<Option<Value>> {
+            self.0.call()?;
+            Ok(self.0.objects.lock().unwrap().get(&req.id).cloned())
+        }
+        async fn create(&self, req: &CreateRequest) -> ProviderResult<Value> {
+            self.0.call()?;
+            let mut m = req.config.as_map().cloned().unwrap_or_default();
+            let id = format!("id-{}", m.get("name").and_then(Value::as_str).unwrap_or(""));
+            m.insert("id".into(), Value::string(&id));
+            let v = Value::Map(m);
+            self.0.objects.lock().unwrap().insert(id, v.clone());
+            Ok(v)
+        }
+        async fn update(&self, req: &UpdateRequest) -> ProviderResult<Value> {
+            self.0.call()?;
+            let mut m = req.config.as_map().cloned().unwrap_or_default();
+            m.insert("id".into(), Value::string(&req.id));
+            let v = Value::Map(m);
+            self.0
+                .objects
+                .lock()
+                .unwrap()
+                .insert(req.id.clone(), v.clone());
+            Ok(v)
+        }
+        async fn delete(&self, req: &DeleteRequest) -> ProviderResult<()> {
+            self.0.call()?;
+            self.0.objects.lock().unwrap().remove(&req.id);
+            Ok(())
+        }
+        fn stats(&self) -> CallStats {
+            CallStats {
+                calls: self.0.calls.load(Ordering::Relaxed) - self.1.calls,
+                errors: self.0.errors.load(Ordering::Relaxed) - self.1.errors,
+            }
+        }
+    }
+
+    /// Git stand-in: the test sets the commit id and files.
+    #[derive(Default)]
+    struct MemGit(Mutex<(String, Vec<(String, String)>)>);
+
+    impl MemGit {
+        fn set(&self, id: &str, files: &[(&str, &str)]) {
+            *self.0.lock().unwrap() = (
+                id.to_string(),
+                files
+                    .iter()
+                    .map(|(p, t)| (p.to_string(), t.to_string()))
+                    .collect(),
+            );
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Fetcher for MemGit {
+        async fn fetch(&self, _: &StackConfig) -> Result<Fetched, RunError> {
+            let (id, files) = self.0.lock().unwrap().clone();
+            let mut tree = MemSource::new();
+            for (p, t) in &files {
+                tree.insert(p.as_str(), t.as_str());
+            }
+            Ok(Fetched {
+                commit: Commit {
+                    id,
+                    author: "dev".into(),
+                    message: "msg".into(),
+                },
+                tree,
+                files: files.len(),
+            })
+        }
+    }
+
+    fn thing(name: &str, value: &str) -> String {
+        format!("resource \"mem_thing\" \"{name}\" {{\n  name  = \"{name}\"\n  value = \"{value}\"\n}}\n")
+    }
+
+    struct Env {
+        cloud: Arc<Cloud>,
+        git: Arc<MemGit>,
+        store: Arc<MemStore>,
+        runner: EngineRunner,
+        stack: StackConfig,
+    }
+
+    fn env() -> Env {
+        let cloud = Arc::new(Cloud::default());
+        let git = Arc::new(MemGit::default());
+        let store = Arc::new(MemStore::new());
+        let registry = Registry::builtin().with(Arc::new(MemProvider(cloud.clone())));
+        let runner = EngineRunner::new(registry, store.clone(), git.clone());
+        let mut stack = StackConfig::new("s", "/unused");
+        stack.path = "cfg".into();
+        Env {
+            cloud,
+            git,
+            store,
+            runner,
+            stack,
+        }
+    }
+
+    impl Env {
+        async fn sync(
+            &self,
+            id: &str,
+            files: &[(&str, &str)],
+            apply: bool,
+        ) -> Result<SyncReport, RunError> {
+            self.git.set(id, files);
+            let c = self.runner.fetch(&self.stack).await?;
+            assert_eq!(c.id, id);
+            self.runner.sync(&self.stack, &c, apply).await
+        }
+        async fn drift(&self, correct: bool) -> DriftReport {
+            let c = self.runner.fetch(&self.stack).await.unwrap();
+            self.runner.drift(&self.stack, &c, correct).await.unwrap()
+        }
+        fn history(&self) -> Vec<(String, Outcome)> {
+            self.store
+                .list_runs("s")
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.command, r.outcome))
+                .collect()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn applies_reports_and_corrects_drift_and_honours_prune() {
+        let mut e = env();
+        let ab = format!("{}{}", thing("a", "1"), thing("b", "1"));
+        let r = e.sync("c1", &[("cfg/main.tf", &ab)], false).await.unwrap();
+        assert_eq!((r.plan.add, r.applied), (2, false), "plan only");
+        assert_eq!(e.cloud.objects.lock().unwrap().len(), 0);
+        let r = e.sync("c1", &[("cfg/main.tf", &ab)], true).await.unwrap();
+        assert_eq!((r.plan.add, r.applied, r.resources), (2, true, 2));
+        assert!(r.api_calls >= 2, "{}", r.api_calls);
+        assert_eq!(r.plan_json["summary"]["create"], 2);
+        assert!(r.plan_text.contains("mem_thing.a"), "{}", r.plan_text);
+
+        // Behind terrane's back: drift = report flags it and leaves it.
+        e.cloud.set_value("a", "tampered");
+        let d = e.drift(false).await;
+        assert_eq!(d.drifted, vec!["mem_thing.a".to_string()]);
+        assert!(d.corrected.is_empty());
+        assert!(d.api_calls >= 2);
+        assert_eq!(e.cloud.value_of("a").as_deref(), Some("tampered"));
+
+        // A new commit changes b; with drift = report the drifted a is not reverted by it.
+        let ab2 = format!("{}{}", thing("a", "1"), thing("b", "2"));
+        let r = e.sync("c2", &[("cfg/main.tf", &ab2)], true).await.unwrap();
+        assert_eq!((r.plan.change, r.applied), (1, true));
+        assert_eq!(e.cloud.value_of("b").as_deref(), Some("2"));
+        assert_eq!(e.cloud.value_of("a").as_deref(), Some("tampered"));
+
+        // drift = correct reverts it.
+        e.stack.drift = DriftPolicy::Correct;
+        let d = e.drift(true).await;
+        assert_eq!(d.corrected, vec!["mem_thing.a".to_string()]);
+        assert!(d.drifted.is_empty());
+        assert_eq!(e.cloud.value_of("a").as_deref(), Some("1"));
+        assert!(e.drift(false).await.drifted.is_empty());
+
+        // b removed from Git: kept with prune = false, deleted with prune = true.
+        let a_only = thing("a", "1");
+        let r = e
+            .sync("c3", &[("cfg/main.tf", &a_only)], true)
+            .await
+            .unwrap();
+        assert_eq!(r.unpruned, vec!["mem_thing.b".to_string()]);
+        assert_eq!(r.plan.destroy, 0);
+        assert!(e.cloud.value_of("b").is_some());
+        assert_eq!(r.resources, 2);
+        e.stack.prune = true;
+        let r = e
+            .sync("c3", &[("cfg/main.tf", &a_only)], true)
+            .await
+            .unwrap();
+        assert_eq!((r.plan.destroy, r.applied, r.resources), (1, true, 1));
+        assert!(e.cloud.value_of("b").is_none());
+
+        let h = e.history();
+        assert!(
+            h.contains(&("serve-plan".to_string(), Outcome::Succeeded)),
+            "{h:?}"
+        );
+        assert!(
+            h.contains(&("serve".to_string(), Outcome::Succeeded)),
+            "{h:?}"
+        );
+        assert!(
+            h.contains(&("serve-drift".to_string(), Outcome::Succeeded)),
+            "{h:?}"
+        );
+        let runs = e.store.list_runs("s").unwrap();
+        let last = runs.last().unwrap();
+        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c3"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failures_become_run_errors_with_counts_and_locations() {
+        let e = env();
+        let bad = "resource \"mem_thing\" \"a\" {\n  nam = \"x\"\n}\n";
+        let err = e
+            .sync("c1", &[("cfg/main.tf", bad)], true)
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("does not load"), "{}", err.message);
+        assert!(err.message.contains("cfg/main.tf:2:3"), "{}", err.message);
+        assert!(!err.during_apply);
+
+        let ok = thing("a", "1");
+        e.sync("c2", &[("cfg/main.tf", &ok)], true).await.unwrap();
+        e.cloud.down.store(true, Ordering::Relaxed);
+        let err = e
+            .sync("c3", &[("cfg/main.tf", &thing("a", "2"))], true)
+            .await
+            .unwrap_err();
+        assert!(
+            err.message.contains("connection refused"),
+            "{}",
+            err.message
+        );
+        assert!(err.api_errors >= 1, "{err:?}");
+        e.cloud.down.store(false, Ordering::Relaxed);
+        let r = e
+            .sync("c3", &[("cfg/main.tf", &thing("a", "2"))], true)
+            .await
+            .unwrap();
+        assert!(r.applied);
+        assert_eq!(e.cloud.value_of("a").as_deref(), Some("2"));
+
+        // The scheduler may only drift-check the commit it fetched last.
+        let stale = Commit {
+            id: "old".into(),
+            author: String::new(),
+            message: String::new(),
+        };
+        let err = e.runner.drift(&e.stack, &stale, false).await.unwrap_err();
+        assert!(
+            err.message.contains("not the last fetched"),
+            "{}",
+            err.message
+        );
+    }
+}
