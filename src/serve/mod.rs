@@ -72,6 +72,7 @@ pub struct Service {
     shared: Arc<Shared>,
     addr: SocketAddr,
     shutdown: CancellationToken,
+    http_stop: CancellationToken,
     stacks: JoinSet<()>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     notifier: Notifier,
@@ -120,7 +121,10 @@ impl Service {
             ));
         }
         let app = http::router(shared.clone());
-        let stop = shutdown.clone();
+        // The endpoints outlive the loops: while a run finishes after SIGTERM, /status and
+        // /metrics still answer and /readyz says "stopping".
+        let http_stop = CancellationToken::new();
+        let stop = http_stop.clone();
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(stop.cancelled_owned())
@@ -131,6 +135,7 @@ impl Service {
             shared,
             addr,
             shutdown,
+            http_stop,
             stacks,
             server,
             notifier,
@@ -156,6 +161,9 @@ impl Service {
     /// period) and for queued notifications (in what is left of it).
     pub async fn wait(mut self) -> Stopped {
         self.shutdown.cancelled().await;
+        self.shared
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(grace = ?self.grace, "stopping: no new runs; waiting for running work");
         let deadline = tokio::time::Instant::now() + self.grace;
         let all_done = async { while self.stacks.join_next().await.is_some() {} };
@@ -179,6 +187,7 @@ impl Service {
         {
             tracing::warn!("some notifications were still being retried at shutdown");
         }
+        self.http_stop.cancel();
         match tokio::time::timeout_at(deadline, &mut self.server).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::error!("HTTP server error: {e}"),

@@ -138,6 +138,8 @@ pub struct Shared {
     pub started_unix: f64,
     pub notifications_delivered: AtomicU64,
     pub notifications_failed: AtomicU64,
+    /// Set once shutdown starts; readiness then fails so load balancers drain.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -151,6 +153,7 @@ impl Shared {
             clock,
             notifications_delivered: AtomicU64::new(0),
             notifications_failed: AtomicU64::new(0),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -161,6 +164,11 @@ impl Shared {
     /// `Ok` when every stack has completed a run and its latest run succeeded; otherwise the
     /// reasons, one per stack.
     pub fn readiness(&self) -> Result<(), Vec<String>> {
+        if self.stopping.load(Ordering::Relaxed) {
+            return Err(vec![
+                "stopping: finishing running work before exit".to_string()
+            ]);
+        }
         let problems: Vec<String> = self
             .stacks
             .iter()

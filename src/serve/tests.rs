@@ -839,3 +839,35 @@ async fn a_stack_naming_an_unset_secret_does_not_start() {
     .unwrap();
     assert!(err.contains("TERRANE_TEST_NEVER_SET_7C1"), "{err}");
 }
+
+#[tokio::test]
+async fn while_stopping_the_endpoints_answer_and_readiness_fails() {
+    let fake = Fake::new();
+    *fake.apply_time.lock().unwrap() = Duration::from_millis(1500);
+    let mut s = stack("s");
+    s.notify = vec![];
+    let svc = start_real(vec![s], fake.clone()).await;
+    let base = format!("http://{}", svc.addr());
+    eventually("apply running", || {
+        svc.shared().stack("s").unwrap().status().running
+    })
+    .await;
+    svc.shutdown_token().cancel();
+    let shared = svc.shared().clone();
+    let waiter = tokio::spawn(svc.wait());
+    eventually("stopping flag", || {
+        shared.stopping.load(std::sync::atomic::Ordering::Relaxed)
+    })
+    .await;
+    let r = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await.unwrap().contains("stopping"));
+    let r = reqwest::get(format!("{base}/status")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(waiter.await.unwrap(), Stopped::Clean);
+    assert_eq!(fake.finished_applies.load(Ordering::SeqCst), 1);
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "server stopped"
+    );
+}
