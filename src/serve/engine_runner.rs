@@ -273,7 +273,7 @@ impl Job {
 
     /// The configuration at the job's commit.
     fn load(&self) -> Result<(Config, Graph), RunError> {
-        let tree = Arc::new(self.fetched.tree.clone());
+        let tree = self.fetched.tree.clone();
         let mut diags = Vec::new();
         let loaded = load_from(
             tree,
@@ -638,8 +638,7 @@ mod tests {
                     author: "dev".into(),
                     message: "msg".into(),
                 },
-                tree,
-                files: files.len(),
+                tree: Arc::new(tree),
             })
         }
     }

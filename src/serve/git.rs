@@ -7,19 +7,27 @@
 
 use super::config::StackConfig;
 use super::runner::{Commit, RunError};
-use crate::source::MemSource;
+use crate::source::{MemSource, SourceTree};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
-/// A fetched commit and the files under the stack's `path` in it.
-#[derive(Debug, Clone)]
+/// A fetched commit and its files (any [`SourceTree`]: the loader reads `path` inside it).
+#[derive(Clone)]
 pub struct Fetched {
     pub commit: Commit,
     /// Paths relative to the repository root.
-    pub tree: MemSource,
-    pub files: usize,
+    pub tree: Arc<dyn SourceTree>,
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("commit", &self.commit)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where a stack's configuration comes from.
@@ -169,8 +177,7 @@ impl Fetcher for GitCli {
         }
         let fetched = Fetched {
             commit,
-            tree,
-            files,
+            tree: Arc::new(tree),
         };
         self.last
             .lock()
@@ -246,7 +253,6 @@ async fn read_tree(repo: &Path, commit: &str, path: &str) -> Result<(MemSource, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::SourceTree;
 
     fn sh(dir: &Path, args: &[&str]) {
         let ok = std::process::Command::new("git")
@@ -284,7 +290,6 @@ mod tests {
         assert_eq!(got.commit.id.len(), 40);
         assert_eq!(got.commit.message, "first");
         assert_eq!(got.commit.author, "dev");
-        assert_eq!(got.files, 1);
         assert_eq!(
             got.tree.list_files(Path::new("prod")).unwrap(),
             vec!["main.tf".to_string()]
