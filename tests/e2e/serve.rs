@@ -423,3 +423,89 @@ fn serve_refuses_a_bad_config_with_its_location() {
     assert!(err.contains("terrane.toml:4:12"), "{err}");
     assert!(err.contains("invalid `interval` \"often\""), "{err}");
 }
+
+#[test]
+fn a_failing_stack_backs_off_while_the_other_keeps_working_and_recovers_without_restart() {
+    let work = tempfile::tempdir().unwrap();
+    let mk = |name: &str| {
+        let repo = Repo {
+            dir: work.path().join(name),
+        };
+        std::fs::create_dir_all(&repo.dir).unwrap();
+        git(&repo.dir, &["init", "--quiet", "-b", "main"]);
+        let c = repo.commit(&[("main.tf", &resource("r", name))], &[], "first");
+        (repo, c)
+    };
+    let (flaky, flaky_first) = mk("flaky");
+    let (steady, _) = mk("steady");
+    let config = work.path().join("terrane.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[stack]]\nname = \"flaky\"\ngit = \"{}\"\ninterval = \"1s\"\n\n\
+             [[stack]]\nname = \"steady\"\ngit = \"{}\"\ninterval = \"1s\"\n",
+            flaky.dir.display(),
+            steady.dir.display()
+        ),
+    )
+    .unwrap();
+    let srv = Serve::start(&config, &work.path().join("state"));
+    srv.wait_for("readiness", 60, |s| {
+        http(&s.addr, "GET", "/readyz", &[], b"").0 == 200
+    });
+    assert_eq!(srv.stack("flaky")["applied_commit"], flaky_first.as_str());
+
+    // The flaky stack's Git remote disappears.
+    let away = work.path().join("flaky-away");
+    std::fs::rename(&flaky.dir, &away).unwrap();
+    srv.wait_for("failures", 30, |s| {
+        s.stack("flaky")["consecutive_failures"].as_u64() >= Some(2)
+    });
+    let (code, body) = http(&srv.addr, "GET", "/readyz", &[], b"");
+    assert_eq!(code, 503);
+    assert!(body.contains("flaky: the last "), "{body}");
+    let (_, m) = http(&srv.addr, "GET", "/metrics", &[], b"");
+    assert!(
+        m.contains("terrane_runs_total{stack=\"flaky\",kind=\"sync\",outcome=\"failed\"}"),
+        "{m}"
+    );
+    assert!(
+        !m.contains("terrane_consecutive_failures{stack=\"flaky\"} 0"),
+        "{m}"
+    );
+    let flaky_st = srv.stack("flaky");
+    assert!(
+        flaky_st["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("git fetch failed"),
+        "{flaky_st}"
+    );
+
+    // Meanwhile the other stack still applies new commits.
+    let next = steady.commit(&[("main.tf", &resource("r", "steady-2"))], &[], "second");
+    srv.wait_for("steady applies", 30, |s| {
+        s.stack("steady")["applied_commit"] == next.as_str()
+    });
+    assert_eq!(srv.stack("steady")["consecutive_failures"], 0);
+
+    // Retries back off: fewer attempts than one per second.
+    let failed_before = srv.stack("flaky")["consecutive_failures"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let failed_after = srv.stack("flaky")["consecutive_failures"].as_u64().unwrap();
+    assert!(
+        failed_after - failed_before <= 2,
+        "{failed_before} -> {failed_after}"
+    );
+
+    // The remote comes back, with a new commit: the stack recovers on its own.
+    std::fs::rename(&away, &flaky.dir).unwrap();
+    let fixed = flaky.commit(&[("main.tf", &resource("r", "flaky-2"))], &[], "second");
+    srv.wait_for("recovery", 90, |s| {
+        s.stack("flaky")["applied_commit"] == fixed.as_str()
+    });
+    srv.wait_for("ready again", 30, |s| {
+        http(&s.addr, "GET", "/readyz", &[], b"").0 == 200
+    });
+    assert_eq!(srv.terminate(), 0);
+}
