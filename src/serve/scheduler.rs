@@ -107,7 +107,7 @@ impl StackLoop {
                 self.succeeded("sync");
                 Instant::now() + jittered(cfg.interval, &mut self.rng)
             }
-            Ok(Some((commit, report, apply_allowed))) => {
+            Ok(Some((commit, report))) => {
                 let outcome = if report.applied {
                     "applied"
                 } else if report.plan.is_empty() {
@@ -115,7 +115,8 @@ impl StackLoop {
                 } else {
                     "planned"
                 };
-                if report.applied || (apply_allowed && report.plan.is_empty()) {
+                // Nothing to change counts as applied, whatever the policy: nothing is pending.
+                if report.applied || report.plan.is_empty() {
                     st.applied_commit = Some(commit.id.clone());
                     st.pending_commit = None;
                 } else {
@@ -243,7 +244,7 @@ impl StackLoop {
     #[allow(clippy::type_complexity)]
     async fn sync_once(
         &mut self,
-    ) -> Result<Option<(Commit, SyncReport, bool)>, (Option<Commit>, RunError)> {
+    ) -> Result<Option<(Commit, SyncReport)>, (Option<Commit>, RunError)> {
         let cfg = self.handle.config.clone();
         let commit = self.runner.fetch(&cfg).await.map_err(|e| (None, e))?;
         let (applied, pending) = {
@@ -261,7 +262,7 @@ impl StackLoop {
         }
         tracing::info!(stack = %cfg.name, commit = %commit.id, apply = apply_allowed, "new commit: planning");
         match self.runner.sync(&cfg, &commit, apply_allowed).await {
-            Ok(r) => Ok(Some((commit, r, apply_allowed))),
+            Ok(r) => Ok(Some((commit, r))),
             Err(e) => Err((Some(commit), e)),
         }
     }

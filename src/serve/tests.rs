@@ -871,3 +871,26 @@ async fn while_stopping_the_endpoints_answer_and_readiness_fails() {
         "server stopped"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn plan_only_with_nothing_to_change_has_nothing_pending() {
+    let fake = Fake::new();
+    fake.applied.lock().unwrap().insert("s".into(), "c1".into());
+    let mut s = stack("s");
+    s.apply = ApplyPolicy::PlanOnly;
+    let (svc, sink) = start_paused(vec![s], fake.clone(), monday(12, 0), DEFAULT_GRACE).await;
+    sleep(300).await;
+    assert_eq!(fake.calls("s", "sync").len(), 1, "planned once");
+    let st = svc.shared().stack("s").unwrap().status().clone();
+    assert_eq!(st.applied_commit.as_deref(), Some("c1"));
+    assert!(st.pending_commit.is_none());
+    assert_eq!(st.last_run.as_ref().map(|r| r.kind), Some("sync"));
+    assert_eq!(st.runs.get(&("sync", "no_changes")), Some(&1));
+    assert!(events(&sink, EventKind::PlanPending).is_empty());
+    assert!(svc
+        .shared()
+        .metrics_text()
+        .contains("terrane_pending_changes{stack=\"s\"} 0"));
+    svc.shutdown_token().cancel();
+    svc.wait().await;
+}
