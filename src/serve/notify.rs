@@ -67,7 +67,8 @@ impl Default for RetryPolicy {
 /// Sends events in the background; clone freely.
 #[derive(Clone)]
 pub struct Notifier {
-    client: reqwest::Client,
+    /// None when the HTTP client could not be built (no TLS roots); deliveries then fail loudly.
+    client: Option<reqwest::Client>,
     tracker: TaskTracker,
     retry: RetryPolicy,
     shared: Arc<Shared>,
@@ -78,11 +79,20 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn new(shared: Arc<Shared>, retry: RetryPolicy) -> Notifier {
-        let client = reqwest::Client::builder()
+        // reqwest is built without a bundled crypto provider so the service shares the AWS
+        // SDK's (aws-lc-rs); install it as the process default unless something else did.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let client = match reqwest::Client::builder()
             .timeout(retry.timeout)
             .user_agent(concat!("terrane/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_default();
+        {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!("notifications disabled: cannot set up the HTTP client: {e}");
+                None
+            }
+        };
         Notifier {
             client,
             tracker: TaskTracker::new(),
@@ -117,7 +127,10 @@ impl Notifier {
             let retry = self.retry;
             let shared = self.shared.clone();
             self.tracker.spawn(async move {
-                let ok = deliver(&client, &url, &body, retry).await;
+                let ok = match &client {
+                    Some(c) => deliver(c, &url, &body, retry).await,
+                    None => false,
+                };
                 let counter = if ok {
                     &shared.notifications_delivered
                 } else {
@@ -243,6 +256,23 @@ pub(crate) mod tests {
         assert_eq!(got[0]["addresses"][0], "aws_s3_bucket.b");
         assert_eq!(*rx.attempts.lock().unwrap(), 3);
         assert_eq!(shared.notifications_delivered.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn https_receivers_get_a_tls_client() {
+        // The crypto provider is installed and the system roots load: an https:// receiver that
+        // is not listening fails to connect instead of panicking in TLS setup.
+        let shared = Arc::new(Shared::new(vec![], Clock::System));
+        let n = Notifier::new(shared.clone(), fast());
+        assert!(n.client.is_some());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        n.send(&[format!("https://127.0.0.1:{port}/x")], event());
+        n.drain().await;
+        assert_eq!(shared.notifications_failed.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]
