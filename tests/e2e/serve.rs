@@ -134,11 +134,16 @@ struct Serve {
 }
 
 impl Serve {
-    /// Starts `terrane serve` on a free port and waits until it listens.
+    /// Starts `terrane serve --config FILE` on a free port and waits until it listens.
     fn start(config: &Path, state: &Path) -> Serve {
+        Serve::start_with(&["--config".into(), config.display().to_string()], state)
+    }
+
+    /// Starts `terrane serve ARGS` on a free port and waits until it listens.
+    fn start_with(args: &[String], state: &Path) -> Serve {
         let mut child = terrane()
-            .args(["serve", "--config"])
-            .arg(config)
+            .arg("serve")
+            .args(args)
             .arg("--state")
             .arg(state)
             .args([
@@ -204,6 +209,14 @@ impl Serve {
 
     fn signed(&self) -> String {
         terrane::serve::http::sign(SECRET.as_bytes(), br#"{"ref":"refs/heads/main"}"#)
+    }
+
+    fn logged(&self, msg: &str) -> Option<usize> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .position(|l| l.contains(&format!("\"message\":\"{msg}\"")))
     }
 
     fn terminate(mut self) -> i32 {
@@ -508,4 +521,72 @@ fn a_failing_stack_backs_off_while_the_other_keeps_working_and_recovers_without_
         http(&s.addr, "GET", "/readyz", &[], b"").0 == 200
     });
     assert_eq!(srv.terminate(), 0);
+}
+
+#[test]
+fn sigterm_during_an_apply_lets_it_finish_records_it_and_exits_0() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = Repo {
+        dir: work.path().join("repo"),
+    };
+    std::fs::create_dir_all(&repo.dir).unwrap();
+    git(&repo.dir, &["init", "--quiet", "-b", "main"]);
+    // Enough resources that the apply takes a few seconds.
+    let n = 3000;
+    let tf: String = (0..n)
+        .map(|i| resource(&format!("r{i}"), &format!("v{i}")))
+        .collect();
+    let commit = repo.commit(&[("main.tf", &tf)], &[], "many");
+    let state = work.path().join("state");
+    let args: Vec<String> = [
+        "--stack",
+        "big",
+        "--git",
+        &repo.dir.display().to_string(),
+        "--interval",
+        "1h",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let srv = Serve::start_with(&args, &state);
+    srv.wait_for("the apply to start", 60, |s| s.logged("applying").is_some());
+    let logs = srv.logs.clone();
+    assert_eq!(srv.terminate(), 0, "exit 0 after the apply finished");
+    let logs = logs.lock().unwrap().clone();
+    let pos = |m: &str| {
+        logs.iter()
+            .position(|l| l.contains(&format!("\"message\":\"{m}\"")))
+            .unwrap_or_else(|| panic!("no {m:?} in logs:\n{}", logs.join("\n")))
+    };
+    assert!(
+        pos("SIGTERM received") < pos("sync finished"),
+        "the signal came during the apply"
+    );
+    assert!(pos("sync finished") < pos("terrane serve stopped"));
+
+    let out = terrane()
+        .args(["state", "list", "--stack", "big", "--state"])
+        .arg(&state)
+        .env_remove("TERRANE_STATE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), n);
+    let out = terrane()
+        .args(["state", "history", "--json", "--stack", "big", "--state"])
+        .arg(&state)
+        .env_remove("TERRANE_STATE")
+        .output()
+        .unwrap();
+    let hist: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = hist.as_array().expect("history is a list");
+    let last = runs.last().unwrap();
+    assert_eq!(last["command"], "serve", "{last}");
+    assert_eq!(last["outcome"], "succeeded", "{last}");
+    assert_eq!(last["commit"]["id"], commit.as_str(), "{last}");
 }
