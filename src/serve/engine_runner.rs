@@ -222,7 +222,7 @@ impl StackRunner for EngineRunner {
         apply: bool,
     ) -> Result<SyncReport, RunError> {
         let job = self.job(stack, commit)?;
-        blocking(move |h| job.sync(h, apply)).await
+        blocking(move |h| job.recorded("serve-plan", job.sync(h, apply))).await
     }
 
     async fn drift(
@@ -232,7 +232,7 @@ impl StackRunner for EngineRunner {
         correct: bool,
     ) -> Result<DriftReport, RunError> {
         let job = self.job(stack, commit)?;
-        blocking(move |h| job.drift(h, correct)).await
+        blocking(move |h| job.recorded("serve-drift", job.drift(h, correct))).await
     }
 }
 
@@ -313,6 +313,22 @@ impl Job {
             }
             Err(e) => tracing::error!(stack, "cannot record the run: {e}"),
         }
+    }
+
+    /// Records a run that failed before any apply (the engine records applies itself, failed
+    /// or not), so the history shows e.g. a commit whose configuration does not load.
+    fn recorded<T>(&self, command: &str, result: Result<T, RunError>) -> Result<T, RunError> {
+        if let Err(e) = &result {
+            if !e.during_apply {
+                self.record_run(
+                    command,
+                    Outcome::Failed,
+                    "failed before applying",
+                    serde_json::json!({ "error": e.message }),
+                );
+            }
+        }
+        result
     }
 
     fn resources(&self) -> usize {
@@ -781,6 +797,17 @@ mod tests {
         assert!(err.message.contains("does not load"), "{}", err.message);
         assert!(err.message.contains("cfg/main.tf:2:3"), "{}", err.message);
         assert!(!err.during_apply);
+        let runs = e.store.list_runs("s").unwrap();
+        let last = runs.last().unwrap();
+        assert_eq!(
+            (last.command.as_str(), last.outcome),
+            ("serve-plan", Outcome::Failed)
+        );
+        assert!(last.details["error"]
+            .as_str()
+            .unwrap()
+            .contains("cfg/main.tf:2:3"));
+        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c1"));
 
         let ok = thing("a", "1");
         e.sync("c2", &[("cfg/main.tf", &ok)], true).await.unwrap();
@@ -795,6 +822,8 @@ mod tests {
             err.message
         );
         assert!(err.api_errors >= 1, "{err:?}");
+        let failed = e.store.list_runs("s").unwrap();
+        assert_eq!(failed.last().unwrap().outcome, Outcome::Failed);
         e.cloud.down.store(false, Ordering::Relaxed);
         let r = e
             .sync("c3", &[("cfg/main.tf", &thing("a", "2"))], true)
