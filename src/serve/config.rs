@@ -176,6 +176,8 @@ impl ServeConfig {
         let file = sources.add(name, Path::new(name), text);
         let mut p = Parser {
             file,
+            name: name.to_string(),
+            text: text.to_string(),
             diags: Vec::new(),
         };
         let stacks = match Document::parse(text) {
@@ -221,10 +223,28 @@ impl ServeConfig {
 
 struct Parser {
     file: FileId,
+    name: String,
+    text: String,
     diags: Vec<Diagnostic>,
 }
 
 impl Parser {
+    /// A diagnostic about a value that may hold a secret (URL token, credentials): located by
+    /// file:line:col in the message, but without the source snippet, which would print it.
+    fn secret_err(&mut self, msg: &str, span: Option<std::ops::Range<usize>>, help: &str) {
+        let at = match span {
+            Some(r) => {
+                let before = self.text.get(..r.start).unwrap_or("");
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                format!(" ({}:{line}:{col})", self.name)
+            }
+            None => String::new(),
+        };
+        self.diags
+            .push(Diagnostic::error(format!("{msg}{at}")).help(help));
+    }
+
     fn span(&self, r: Option<std::ops::Range<usize>>) -> Option<Span> {
         r.map(|r| Span::new(self.file, r))
     }
@@ -332,10 +352,11 @@ impl Parser {
             if g.trim().is_empty() {
                 self.err("`git` is empty", span.clone());
             } else if has_credentials(g) {
-                let d = Diagnostic::error("`git` contains credentials in the URL")
-                    .at_opt(self.span(span.clone()))
-                    .help("credentials in a URL end up in logs and Git config; use a credential helper or SSH key instead");
-                self.diags.push(d);
+                self.secret_err(
+                    "`git` contains credentials in the URL",
+                    span.clone(),
+                    "credentials in a URL end up in logs and Git config; use a credential helper or SSH key instead",
+                );
             }
         }
         let mut s = StackConfig::new(
@@ -393,12 +414,11 @@ impl Parser {
         if let Some((v, span)) = self.opt_str(t, "webhook_secret_env") {
             if !is_env_name(&v) {
                 // The value is not echoed: a user who misread the key may have put the secret here.
-                let d = Diagnostic::error(
+                self.secret_err(
                     "`webhook_secret_env` must be the name of an environment variable",
-                )
-                .at_opt(self.span(span))
-                .help("give the variable's name (e.g. TERRANE_WEBHOOK_SECRET), never the secret itself");
-                self.diags.push(d);
+                    span,
+                    "give the variable's name (e.g. TERRANE_WEBHOOK_SECRET), never the secret itself",
+                );
             } else {
                 s.webhook_secret_env = Some(v);
             }
@@ -544,14 +564,20 @@ impl Parser {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
                     urls.push(s.to_string())
                 }
-                Ok(_) => self.err(
-                    format!(
-                        "`notify` URL must be http:// or https://, got {:?}",
+                // Webhook URLs carry tokens in their path: never show the value or its line.
+                Ok(_) => self.secret_err(
+                    &format!(
+                        "`notify` URL must be http:// or https://, got {}",
                         redact(s)
                     ),
                     v.span(),
+                    "give the receiver's full http(s) URL",
                 ),
-                Err(e) => self.err(format!("invalid `notify` URL: {e}"), v.span()),
+                Err(e) => self.secret_err(
+                    &format!("invalid `notify` URL: {e}"),
+                    v.span(),
+                    "give the receiver's full http(s) URL",
+                ),
             }
         }
         urls
@@ -610,6 +636,9 @@ impl StackFlags {
             for d in &mut e.diagnostics {
                 d.span = None;
                 d.label = None;
+                if let Some(i) = d.message.find(" (<command line>:") {
+                    d.message.truncate(i);
+                }
                 for k in STACK_KEYS {
                     let flag = format!("--{}", k.replace('_', "-"));
                     let flag = if *k == "name" {
@@ -794,15 +823,16 @@ window = "0-29 * * * *"
     #[test]
     fn secrets_are_not_echoed() {
         let r = errors("[[stack]]\nname = \"a\"\ngit = \"https://u:hunter2@git.example.com/r\"\n");
-        assert!(r.contains("credentials in the URL"), "{r}");
-        // The diagnostic shows the source line (it is the user's own file), but the message
-        // itself never repeats the password.
-        assert!(!r.lines().next().unwrap().contains("hunter2"), "{r}");
+        assert!(
+            r.contains("credentials in the URL (terrane.toml:3:7)"),
+            "{r}"
+        );
+        assert!(!r.contains("hunter2"), "{r}");
         let r = errors(
             "[[stack]]\nname = \"a\"\ngit = \"/r\"\nnotify = [\"ftp://hooks.example.com/T0K3N\"]\n",
         );
-        let first = r.lines().next().unwrap();
-        assert!(!first.contains("T0K3N"), "{r}");
+        assert!(!r.contains("T0K3N"), "{r}");
+        assert!(r.contains("(terrane.toml:4:11)"), "{r}");
     }
 
     #[test]
@@ -847,6 +877,29 @@ window = "0-29 * * * *"
         };
         let e = bad.into_config().unwrap_err().render();
         assert!(e.contains("--window"), "{e}");
+        let bad = StackFlags {
+            notify: vec!["ftp://hooks.example.com/T0K3N".into()],
+            ..StackFlags {
+                name: "default".into(),
+                git: "/srv/git/infra".into(),
+                git_ref: "main".into(),
+                path: ".".into(),
+                interval: "1m".into(),
+                drift_interval: "10m".into(),
+                apply: ApplyPolicy::Auto,
+                drift: DriftPolicy::Report,
+                prune: false,
+                window: vec![],
+                webhook_secret_env: None,
+                notify: vec![],
+            }
+        };
+        let e = bad.into_config().unwrap_err().render();
+        assert!(
+            e.contains("`--notify` URL must be http:// or https://"),
+            "{e}"
+        );
+        assert!(!e.contains("T0K3N") && !e.contains("<command line>"), "{e}");
     }
 
     #[test]
@@ -866,6 +919,6 @@ window = "0-29 * * * *"
             r.contains("must be the name of an environment variable"),
             "{r}"
         );
-        assert!(!r.lines().next().unwrap().contains("s3cr3t"), "{r}");
+        assert!(!r.contains("s3cr3t"), "{r}");
     }
 }
