@@ -143,11 +143,19 @@ pub fn plan(ctx: &Ctx, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write
             );
         }
     }
-    if args.detailed_exitcode && plan.has_changes() {
+    let code = if args.detailed_exitcode && plan.has_changes() {
         EXIT_CHANGES
     } else {
         EXIT_OK
-    }
+    };
+    skip_drop((cfg, graph, plan));
+    code
+}
+
+/// The process exits right after a command: freeing a large model and plan piece by piece
+/// (10,000 resources: ~10 % of a plan's time) would be wasted work, so it is left to the OS.
+fn skip_drop<T>(v: T) {
+    std::mem::forget(v);
 }
 
 /// Writes a plan file readable only by its owner: it holds real values, secrets included.
@@ -278,13 +286,15 @@ pub fn apply(
     };
     let _ = out.flush();
     let result = rt.block_on(engine.apply(&cfg, &plan, &opts, &progress));
-    match result {
+    let code = match result {
         Ok(summary) => finish(&summary, destroy, out, err),
         Err(e) => {
             report(err, &e, Some(&cfg));
             EXIT_ERROR
         }
-    }
+    };
+    skip_drop((cfg, graph, plan));
+    code
 }
 
 fn finish(summary: &ApplySummary, destroy: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {

@@ -1115,7 +1115,11 @@ impl<'p> Evaluator<'p> {
 
 /// Fills attributes a resource object lacks: computed ones unknown, others null.
 fn complete_object(schema: Option<&Schema>, v: Value) -> Value {
-    let (Some(schema), Value::Map(mut m)) = (schema, v.clone()) else {
+    // Takes `v` by value and moves the map out: no copy per reference.
+    let Some(schema) = schema else {
+        return v;
+    };
+    let Value::Map(mut m) = v else {
         return v;
     };
     for (name, a) in &schema.body.attributes {

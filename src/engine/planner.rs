@@ -28,7 +28,8 @@ impl Engine {
         graph: &Graph,
         opts: &PlanOptions,
     ) -> Result<Plan, EngineError> {
-        let scope = Scope::new(cfg, graph, &opts.targets, &self.store_addresses()?)?;
+        let all = self.store.list_resources(&self.stack)?;
+        let scope = Scope::new(cfg, graph, &opts.targets, &all)?;
         let idx_of: HashMap<&InstanceAddr, usize> = cfg
             .instances
             .iter()
@@ -43,7 +44,6 @@ impl Engine {
 
         // Records in scope, refreshed under their stored addresses (so the cache write does not
         // create a second record), then renamed by `moved` blocks.
-        let all = self.store.list_resources(&self.stack)?;
         let mut records: Vec<ResourceRecord> = all
             .into_iter()
             .filter(|r| {
@@ -358,15 +358,6 @@ impl Engine {
         Ok(plan)
     }
 
-    fn store_addresses(&self) -> Result<Vec<String>, EngineError> {
-        Ok(self
-            .store
-            .list_resources(&self.stack)?
-            .into_iter()
-            .map(|r| r.address)
-            .collect())
-    }
-
     /// `moved` blocks whose `from` is in the store and whose `to` is free.
     fn effective_moves(&self, cfg: &Config) -> Result<Vec<Move>, EngineError> {
         let mut out = Vec::new();
@@ -453,7 +444,7 @@ impl Scope {
         cfg: &Config,
         graph: &Graph,
         targets: &[String],
-        stored: &[String],
+        stored: &[ResourceRecord],
     ) -> Result<Scope, EngineError> {
         if targets.is_empty() {
             return Ok(Scope {
@@ -465,7 +456,7 @@ impl Scope {
         let mut set = HashSet::new();
         let mut todo = Vec::new();
         for t in targets {
-            let mut matched = stored.iter().any(|a| address_matches(t, a));
+            let mut matched = stored.iter().any(|r| address_matches(t, &r.address));
             for inst in &cfg.instances {
                 if address_matches(t, &inst.addr.to_string()) {
                     matched = true;

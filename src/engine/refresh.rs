@@ -6,9 +6,9 @@
 use super::clients::Clients;
 use super::{Engine, EngineError};
 use crate::config::Config;
-use futures::StreamExt;
 use std::collections::{BTreeSet, HashMap};
-use terrane_provider::{ReadRequest, Value};
+use std::sync::Arc;
+use terrane_provider::{Client, ProviderResult, ReadRequest, Value};
 use terrane_state::ResourceRecord;
 
 /// Reads per `read_batch` call.
@@ -79,14 +79,27 @@ impl Engine {
                 jobs.push((client.clone(), chunk.to_vec(), reqs));
             }
         }
-        let results: Vec<(Vec<usize>, Vec<_>)> = futures::stream::iter(jobs)
-            .map(|(client, idxs, reqs)| async move {
-                let out = client.read_batch(&reqs).await;
-                (idxs, out)
-            })
-            .buffer_unordered(parallelism.max(1))
-            .collect()
-            .await;
+        // At most `parallelism` batches in flight, each a task of its own.
+        let mut results = Vec::with_capacity(jobs.len());
+        let mut running = tokio::task::JoinSet::new();
+        let mut jobs = jobs.into_iter();
+        loop {
+            while running.len() < parallelism.max(1) {
+                let Some((client, idxs, reqs)) = jobs.next() else {
+                    break;
+                };
+                running.spawn(read_batch(client, idxs, reqs));
+            }
+            match running.join_next().await {
+                Some(Ok(r)) => results.push(r),
+                Some(Err(e)) => {
+                    return Err(EngineError::Provider(format!(
+                        "a provider read panicked: {e}"
+                    )))
+                }
+                None => break,
+            }
+        }
 
         let mut report = RefreshReport::default();
         let mut errors = Vec::new();
@@ -139,6 +152,17 @@ impl Engine {
         }
         Ok(report)
     }
+}
+
+type BatchResult = (Vec<usize>, Vec<ProviderResult<Option<Value>>>);
+
+async fn read_batch(
+    client: Arc<dyn Client>,
+    idxs: Vec<usize>,
+    reqs: Vec<ReadRequest>,
+) -> BatchResult {
+    let out = client.read_batch(&reqs).await;
+    (idxs, out)
 }
 
 /// A stable hash of refreshed cloud values, so `apply PLANFILE` can tell whether the cloud

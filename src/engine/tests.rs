@@ -869,3 +869,13 @@ output "now" { value = data.test_lookup.now.result }
     );
     assert!(!env.plan(&after).await.has_changes());
 }
+
+/// The service runs the engine on a multi-threaded runtime: its futures must be `Send`.
+#[allow(dead_code)]
+fn engine_futures_are_send(e: &Engine, cfg: &Config, g: &Graph, p: &Plan) {
+    fn send<T: Send>(_: T) {}
+    send(e.plan(cfg, g, &PlanOptions::default()));
+    send(e.apply(cfg, p, &ApplyOptions::default(), &NoProgress));
+    send(e.refresh(Some(cfg), 1));
+    send(e.check_plan(cfg, p, 1));
+}
