@@ -159,8 +159,7 @@ impl Progress for LogProgress<'_> {
     }
 }
 
-/// One run's worth of owned data, so the work can move to a blocking thread (see
-/// [`blocking`]).
+/// One run's worth of owned data: the configuration at a commit, the store and the clients.
 struct Job {
     registry: Registry,
     store: Arc<dyn Store>,
@@ -168,19 +167,6 @@ struct Job {
     commit: Commit,
     fetched: Arc<Fetched>,
     sink: ClientSink,
-}
-
-/// Runs `f` on tokio's blocking pool, where it may `block_on` engine futures. The engine's
-/// futures are not `Send` (a closure inside its refresh borrows across an await), so they
-/// cannot be awaited inside a `Send` trait method; driving them from a blocking thread of the
-/// same runtime keeps the provider I/O on that runtime while the service's loop stays `Send`.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce(&tokio::runtime::Handle) -> Result<T, RunError> + Send + 'static,
-) -> Result<T, RunError> {
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || f(&handle))
-        .await
-        .unwrap_or_else(|e| Err(RunError::new(format!("the run panicked: {e}"))))
 }
 
 impl EngineRunner {
@@ -222,7 +208,7 @@ impl StackRunner for EngineRunner {
         apply: bool,
     ) -> Result<SyncReport, RunError> {
         let job = self.job(stack, commit)?;
-        blocking(move |h| job.recorded("serve-plan", job.sync(h, apply))).await
+        job.recorded("serve-plan", job.sync(apply).await)
     }
 
     async fn drift(
@@ -232,7 +218,7 @@ impl StackRunner for EngineRunner {
         correct: bool,
     ) -> Result<DriftReport, RunError> {
         let job = self.job(stack, commit)?;
-        blocking(move |h| job.recorded("serve-drift", job.drift(h, correct))).await
+        job.recorded("serve-drift", job.drift(correct).await)
     }
 }
 
@@ -338,26 +324,21 @@ impl Job {
             .unwrap_or(0)
     }
 
-    fn plan(
+    async fn plan(
         &self,
-        h: &tokio::runtime::Handle,
         engine: &Engine,
         cfg: &Config,
         graph: &Graph,
         opts: &PlanOptions,
     ) -> Result<Plan, RunError> {
-        h.block_on(engine.plan(cfg, graph, opts))
+        engine
+            .plan(cfg, graph, opts)
+            .await
             .map_err(|e| self.fail(&e, cfg, false))
     }
 
     /// Applies `plan`; a partial failure is an error that names each failed resource.
-    fn apply(
-        &self,
-        h: &tokio::runtime::Handle,
-        engine: &Engine,
-        cfg: &Config,
-        plan: &Plan,
-    ) -> Result<(), RunError> {
+    async fn apply(&self, engine: &Engine, cfg: &Config, plan: &Plan) -> Result<(), RunError> {
         let opts = ApplyOptions {
             command: "serve".into(),
             commit: Some(commit_info(&self.commit)),
@@ -366,8 +347,9 @@ impl Job {
         let progress = LogProgress {
             stack: &self.stack.name,
         };
-        let summary = h
-            .block_on(engine.apply(cfg, plan, &opts, &progress))
+        let summary = engine
+            .apply(cfg, plan, &opts, &progress)
+            .await
             .map_err(|e| self.fail(&e, cfg, true))?;
         if summary.succeeded() {
             return Ok(());
@@ -392,17 +374,19 @@ impl Job {
         })
     }
 
-    fn sync(&self, h: &tokio::runtime::Handle, apply: bool) -> Result<SyncReport, RunError> {
+    async fn sync(&self, apply: bool) -> Result<SyncReport, RunError> {
         let (cfg, graph) = self.load()?;
         let engine = self.engine();
-        let mut plan = self.plan(h, &engine, &cfg, &graph, &PlanOptions::default())?;
+        let mut plan = self
+            .plan(&engine, &cfg, &graph, &PlanOptions::default())
+            .await?;
         plan.meta.commit = Some(self.commit.id.clone());
         plan.meta.commit_message = Some(self.commit.message.clone());
         let unpruned = apply_policy(&self.stack, &mut plan);
         let counts = PlanCounts::from_summary(&plan.summary);
         let applied = apply && plan.has_changes();
         if applied {
-            self.apply(h, &engine, &cfg, &plan)?;
+            self.apply(&engine, &cfg, &plan).await?;
         } else {
             let (outcome, line) = if plan.has_changes() {
                 (
@@ -432,10 +416,12 @@ impl Job {
         })
     }
 
-    fn drift(&self, h: &tokio::runtime::Handle, correct: bool) -> Result<DriftReport, RunError> {
+    async fn drift(&self, correct: bool) -> Result<DriftReport, RunError> {
         let (cfg, graph) = self.load()?;
         let engine = self.engine();
-        let plan = self.plan(h, &engine, &cfg, &graph, &PlanOptions::default())?;
+        let plan = self
+            .plan(&engine, &cfg, &graph, &PlanOptions::default())
+            .await?;
         let found: Vec<String> = plan
             .changes
             .iter()
@@ -451,11 +437,11 @@ impl Job {
                 targets: found.clone(),
                 ..PlanOptions::default()
             };
-            let mut fix = self.plan(h, &engine, &cfg, &graph, &opts)?;
+            let mut fix = self.plan(&engine, &cfg, &graph, &opts).await?;
             fix.changes
                 .retain(|c| c.action == Action::NoOp || is_drift(c));
             fix.summary = Summary::of(&fix.changes);
-            self.apply(h, &engine, &cfg, &fix)?;
+            self.apply(&engine, &cfg, &fix).await?;
             report.corrected = found;
         } else {
             let (outcome, line) = if found.is_empty() {
