@@ -10,4 +10,5 @@ pub mod engine;
 pub mod graph;
 pub mod plan;
 pub mod providers;
+pub mod serve;
 pub mod source;

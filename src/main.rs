@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use terrane::cli::run::{ApplyArgs, Ctx, PlanArgs, PlanFormat};
 use terrane::cli::{self, ConfigArgs, GraphFormat};
 use terrane::providers::Registry;
+use terrane::serve;
 
 /// terrane: declarative infrastructure from Git. Plan and apply Terraform-style HCL or
 /// Crossplane-style YAML, run as a reconciling service, and report drift.
@@ -225,6 +226,130 @@ enum Command {
         #[command(subcommand)]
         command: StateCmd,
     },
+    /// Run as a service: keep stacks matching Git, report or correct drift, serve health,
+    /// metrics, status and a signed push webhook over HTTP. Stops on SIGTERM/SIGINT after a
+    /// running apply finishes.
+    Serve(ServeOpts),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ApplyPolicyArg {
+    Auto,
+    PlanOnly,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DriftPolicyArg {
+    Correct,
+    Report,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+/// `terrane serve`: a config file, or one stack from flags (named by the global --stack).
+#[derive(Args, Debug)]
+struct ServeOpts {
+    /// Service configuration listing the stacks (see README, "The service").
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "git",
+        required_unless_present = "git"
+    )]
+    config: Option<PathBuf>,
+    /// One stack: Git URL or local path of the repository.
+    #[arg(long, value_name = "URL")]
+    git: Option<String>,
+    /// One stack: branch, tag or commit to follow.
+    #[arg(
+        long = "ref",
+        default_value = "main",
+        value_name = "REF",
+        requires = "git"
+    )]
+    git_ref: String,
+    /// One stack: directory inside the repository holding the configuration.
+    #[arg(long, default_value = ".", value_name = "DIR", requires = "git")]
+    path: String,
+    /// One stack: how often to fetch Git (30s, 5m, 1h30m).
+    #[arg(long, default_value = "1m", value_name = "DURATION", requires = "git")]
+    interval: String,
+    /// One stack: how often to re-read the cloud for drift.
+    #[arg(long, default_value = "10m", value_name = "DURATION", requires = "git")]
+    drift_interval: String,
+    /// One stack: apply new commits, or only plan them.
+    #[arg(long, value_enum, default_value = "auto", requires = "git")]
+    apply: ApplyPolicyArg,
+    /// One stack: undo drift, or only report it.
+    #[arg(long, value_enum, default_value = "report", requires = "git")]
+    drift: DriftPolicyArg,
+    /// One stack: delete resources removed from Git.
+    #[arg(long, requires = "git")]
+    prune: bool,
+    /// One stack: when applies are allowed, as cron fields in UTC (repeatable).
+    #[arg(long, value_name = "CRON", requires = "git")]
+    window: Vec<String>,
+    /// One stack: environment variable holding the webhook secret.
+    #[arg(long, value_name = "VAR", requires = "git")]
+    webhook_secret_env: Option<String>,
+    /// One stack: URL to POST notifications to (repeatable).
+    #[arg(long, value_name = "URL", requires = "git")]
+    notify: Vec<String>,
+    /// Address for the HTTP endpoints.
+    #[arg(long, default_value = terrane::serve::DEFAULT_LISTEN, value_name = "ADDR")]
+    listen: std::net::SocketAddr,
+    /// How long a running apply may take to finish after SIGTERM/SIGINT.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    grace_period: String,
+    /// Log format on stderr (level from RUST_LOG, default info).
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormatArg,
+    /// Check the configuration and exit.
+    #[arg(long)]
+    check: bool,
+}
+
+impl ServeOpts {
+    fn args(&self, stack: &str) -> serve::command::ServeArgs {
+        use serve::command::ConfigSource;
+        let source = match (&self.config, &self.git) {
+            (Some(c), _) => ConfigSource::File(c.clone()),
+            (None, git) => ConfigSource::Flags(Box::new(serve::config::StackFlags {
+                name: stack.to_string(),
+                git: git.clone().unwrap_or_default(),
+                git_ref: self.git_ref.clone(),
+                path: self.path.clone(),
+                interval: self.interval.clone(),
+                drift_interval: self.drift_interval.clone(),
+                apply: match self.apply {
+                    ApplyPolicyArg::Auto => serve::ApplyPolicy::Auto,
+                    ApplyPolicyArg::PlanOnly => serve::ApplyPolicy::PlanOnly,
+                },
+                drift: match self.drift {
+                    DriftPolicyArg::Correct => serve::DriftPolicy::Correct,
+                    DriftPolicyArg::Report => serve::DriftPolicy::Report,
+                },
+                prune: self.prune,
+                window: self.window.clone(),
+                webhook_secret_env: self.webhook_secret_env.clone(),
+                notify: self.notify.clone(),
+            })),
+        };
+        serve::command::ServeArgs {
+            source,
+            listen: self.listen,
+            grace_period: self.grace_period.clone(),
+            log_format: match self.log_format {
+                LogFormatArg::Text => serve::LogFormat::Text,
+                LogFormatArg::Json => serve::LogFormat::Json,
+            },
+            check: self.check,
+        }
+    }
 }
 
 fn registry() -> Registry {
@@ -360,6 +485,15 @@ fn main() {
             ),
             StateCmd::History { json } => cli::state::history(&ctx(), *json, &mut out, &mut err),
         },
+        Command::Serve(opts) => {
+            let state_dir = ctx().state_dir;
+            serve::command::run(
+                opts.args(&cli.stack),
+                |_| serve::command::engine_runner(registry(), &state_dir),
+                &mut out,
+                &mut err,
+            )
+        }
     };
     std::process::exit(code);
 }

@@ -6,3 +6,4 @@ mod cli;
 mod engine;
 mod git;
 mod moto;
+mod serve;
