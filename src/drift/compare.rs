@@ -1,0 +1,289 @@
+//! The drift comparison: a resource's cloud value against the configuration terrane last
+//! applied, and the configuration against that same last-applied value for pending changes.
+//!
+//! Both run through the planner's `diff_resource` with the last-applied value standing in for
+//! the configuration, so drift is exactly what `apply` would put back: the same normalised
+//! equality (`plan::compare`: JSON policies parsed, numbers by value, sets unordered, null =
+//! empty), the same `lifecycle.ignore_changes`, and the same rule that only attributes the user
+//! set count (computed-only attributes, and optional+computed ones left unset, keep whatever the
+//! cloud says). Replacement is irrelevant to drift, so `force_new` is cleared from the schema
+//! first: otherwise a drifted `force_new` attribute would plan a fresh object and report every
+//! computed attribute as unknown.
+
+use super::{AttrDiff, Location, PendingChange, Shown};
+use crate::config::{DeletionPolicy, Lifecycle, Management};
+use crate::plan::{diff_resource, is_at_or_below, Action, AttrChange, Change, DiffInput};
+use serde_json::Value as Json;
+use std::collections::BTreeSet;
+use terrane_provider::{AttrType, Block, Schema, Value};
+
+/// One managed resource, as the engine knows it after refreshing.
+#[derive(Debug, Clone, Copy)]
+pub struct ManagedInput<'a> {
+    pub address: &'a str,
+    pub type_name: &'a str,
+    pub provider: &'a str,
+    pub id: &'a str,
+    pub schema: &'a Schema,
+    /// The configuration last applied (the store's `desired`).
+    pub last_applied: &'a Value,
+    /// The refreshed cloud value; None = gone.
+    pub cloud: Option<&'a Value>,
+    /// From the current configuration (`ignore_changes`); the default when the resource is no
+    /// longer configured.
+    pub lifecycle: &'a Lifecycle,
+    /// Top-level attributes that held sensitive values (the store's `sensitive_attrs`).
+    pub sensitive_attrs: &'a BTreeSet<String>,
+    pub location: Option<&'a Location>,
+}
+
+/// The result of comparing one managed resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    InSync,
+    /// The drifted attributes, masked; never empty.
+    Changed(Vec<AttrDiff>),
+    Deleted,
+}
+
+/// Compares a managed resource's cloud value with what was last applied.
+pub fn compare_resource(input: &ManagedInput) -> Outcome {
+    let Some(cloud) = input.cloud else {
+        return Outcome::Deleted;
+    };
+    let schema = without_force_new(input.schema);
+    let last = normalize_policies(&schema.body, input.last_applied);
+    let cloud = normalize_policies(&schema.body, cloud);
+    let change = diff_resource(DiffInput {
+        address: input.address,
+        type_name: input.type_name,
+        provider: input.provider,
+        schema: &schema,
+        config: Some(&last),
+        cloud: Some(&cloud),
+        last_applied: Some(&last),
+        lifecycle: input.lifecycle,
+        sensitive_attrs: input.sensitive_attrs,
+        deletion_policy: DeletionPolicy::Delete,
+        management: Management::Full,
+        replace_triggered: None,
+        dependencies: &[],
+    });
+    if change.attrs.is_empty() {
+        return Outcome::InSync;
+    }
+    // The planner's `before` is the cloud and `after` the value it would restore.
+    let attrs = change
+        .attrs
+        .iter()
+        .map(|a| attr_diff(&change, a, a.after.as_ref(), a.before.as_ref()))
+        .collect();
+    Outcome::Changed(attrs)
+}
+
+/// One resource as configured now and as last applied, for the pending list.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingInput<'a> {
+    pub address: &'a str,
+    pub type_name: &'a str,
+    pub schema: &'a Schema,
+    /// The evaluated configuration (may hold unknowns); None = no longer configured.
+    pub config: Option<&'a Value>,
+    /// None = never applied.
+    pub last_applied: Option<&'a Value>,
+    pub lifecycle: &'a Lifecycle,
+    /// Sensitive top-level attributes: from the configuration and from the store.
+    pub sensitive_attrs: &'a BTreeSet<String>,
+    pub location: Option<&'a Location>,
+}
+
+/// The configuration change `apply` would make to one resource, if any. The cloud plays no
+/// part: a pending change is the configuration against what was last applied.
+pub fn pending_change(input: &PendingInput) -> Option<PendingChange> {
+    let mk = |action, attrs| {
+        Some(PendingChange {
+            address: input.address.to_string(),
+            type_name: input.type_name.to_string(),
+            action,
+            attrs,
+            location: input.location.cloned(),
+        })
+    };
+    match (input.config, input.last_applied) {
+        (None, None) => None,
+        (Some(_), None) => mk(Action::Create, Vec::new()),
+        (None, Some(_)) => mk(Action::Delete, Vec::new()),
+        (Some(cfg), Some(last)) => {
+            let diff = |schema: &Schema, cfg: &Value, last: &Value| {
+                diff_resource(DiffInput {
+                    address: input.address,
+                    type_name: input.type_name,
+                    provider: "",
+                    schema,
+                    config: Some(cfg),
+                    cloud: Some(last),
+                    last_applied: None,
+                    lifecycle: input.lifecycle,
+                    sensitive_attrs: input.sensitive_attrs,
+                    deletion_policy: DeletionPolicy::Delete,
+                    management: Management::Full,
+                    replace_triggered: None,
+                    dependencies: &[],
+                })
+            };
+            // The real schema decides update or replace; the stripped one gives the attributes
+            // without the computed noise a planned replacement carries.
+            let action = diff(input.schema, cfg, last).action;
+            let stripped = without_force_new(input.schema);
+            let cfg = normalize_policies(&stripped.body, cfg);
+            let last = normalize_policies(&stripped.body, last);
+            let change = diff(&stripped, &cfg, &last);
+            if change.attrs.is_empty() {
+                return None;
+            }
+            let attrs = change
+                .attrs
+                .iter()
+                .map(|a| attr_diff(&change, a, a.before.as_ref(), a.after.as_ref()))
+                .collect();
+            let action = if action == Action::Replace {
+                Action::Replace
+            } else {
+                Action::Update
+            };
+            mk(action, attrs)
+        }
+    }
+}
+
+/// An attribute difference with both sides masked when anything at, above or below its path is
+/// sensitive (a whole value is hidden rather than risk a secret nested in it).
+fn attr_diff(
+    change: &Change,
+    a: &AttrChange,
+    expected: Option<&Value>,
+    actual: Option<&Value>,
+) -> AttrDiff {
+    let sensitive = a.sensitive
+        || change.is_sensitive_path(&a.path)
+        || change
+            .sensitive_attrs
+            .iter()
+            .any(|s| is_at_or_below(s, &a.path));
+    AttrDiff {
+        path: a.path.clone(),
+        expected: Shown::of(expected, sensitive),
+        actual: Shown::of(actual, sensitive),
+        sensitive,
+    }
+}
+
+/// The schema with every `force_new` flag cleared.
+fn without_force_new(schema: &Schema) -> Schema {
+    fn strip(block: &Block) -> Block {
+        let mut b = block.clone();
+        for a in b.attributes.values_mut() {
+            a.force_new = false;
+        }
+        for bs in b.blocks.values_mut() {
+            bs.force_new = false;
+            bs.block = strip(&bs.block);
+        }
+        b
+    }
+    Schema {
+        body: strip(&schema.body),
+        ..schema.clone()
+    }
+}
+
+/// The value with every top-level JSON attribute that holds an IAM policy (an object with a
+/// `Statement`) rewritten in IAM's normal form, compactly serialised.
+fn normalize_policies(block: &Block, v: &Value) -> Value {
+    let Value::Map(m) = v else {
+        return v.clone();
+    };
+    let mut out = m.clone();
+    for (name, attr) in &block.attributes {
+        if attr.ty != AttrType::Json {
+            continue;
+        }
+        let Some(Value::String(doc)) = m.get(name) else {
+            continue;
+        };
+        let Ok(Json::Object(o)) = serde_json::from_str::<Json>(doc) else {
+            continue;
+        };
+        if !o.contains_key("Statement") {
+            continue;
+        }
+        let normal = normalize_policy(Json::Object(o));
+        out.insert(name.clone(), Value::String(normal.to_string()));
+    }
+    Value::Map(out)
+}
+
+/// IAM's equivalences: a one-item list is its item, string lists are sets.
+fn normalize_policy(doc: Json) -> Json {
+    let Json::Object(o) = doc else { return doc };
+    let o = o
+        .into_iter()
+        .map(|(k, v)| {
+            let v = if k == "Statement" {
+                match one_or_many(v) {
+                    Json::Array(items) => Json::Array(items.into_iter().map(statement).collect()),
+                    single => statement(single),
+                }
+            } else {
+                v
+            };
+            (k, v)
+        })
+        .collect();
+    Json::Object(o)
+}
+
+fn statement(s: Json) -> Json {
+    let Json::Object(o) = s else { return s };
+    let o = o
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match k.as_str() {
+                "Action" | "NotAction" | "Resource" | "NotResource" => string_set(v),
+                // {"AWS": [...]} per principal kind; {"StringEquals": {"key": [...]}} per operator.
+                "Principal" | "NotPrincipal" => map_values(v, string_set),
+                "Condition" => map_values(v, |ops| map_values(ops, string_set)),
+                _ => v,
+            };
+            (k, v)
+        })
+        .collect();
+    Json::Object(o)
+}
+
+fn map_values(v: Json, f: impl Fn(Json) -> Json) -> Json {
+    match v {
+        Json::Object(o) => Json::Object(o.into_iter().map(|(k, x)| (k, f(x))).collect()),
+        other => other,
+    }
+}
+
+/// A list of strings sorted and de-duplicated, then as a single string if one is left.
+fn string_set(v: Json) -> Json {
+    match v {
+        Json::Array(items) if items.iter().all(Json::is_string) => {
+            let mut items = items;
+            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            items.dedup();
+            one_or_many(Json::Array(items))
+        }
+        other => other,
+    }
+}
+
+fn one_or_many(v: Json) -> Json {
+    match v {
+        Json::Array(mut items) if items.len() == 1 => items.pop().unwrap_or(Json::Null),
+        other => other,
+    }
+}
