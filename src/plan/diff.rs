@@ -239,7 +239,16 @@ impl Planner<'_> {
             let cfg_v = field(cfg, name);
             let settable = attr.required || attr.optional;
             let v = if !settable {
-                if new_obj {
+                // A computed attribute is unknown for a new object and keeps its cloud value on
+                // update, unless the provider's plan (`Client::plan`) filled it in: then that is
+                // what it will be (terraform_data's `output`, tags_all).
+                if !cfg_v.is_null() {
+                    if has_prior && attr_eq(&attr.ty, cfg_v, prior_v) {
+                        prior_v.clone()
+                    } else {
+                        cfg_v.clone()
+                    }
+                } else if new_obj {
                     Value::Unknown
                 } else {
                     prior_v.clone()

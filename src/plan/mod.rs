@@ -262,6 +262,30 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub outputs: Vec<OutputChange>,
     pub summary: Summary,
+    /// `moved` blocks that take effect: the store record at `from` is renamed to `to` before
+    /// anything else is applied. The changes above already use the new addresses.
+    #[serde(default)]
+    pub moved: Vec<Move>,
+    /// Existing cloud objects adopted by `import` blocks; apply records them in the store.
+    #[serde(default)]
+    pub imported: Vec<Imported>,
+}
+
+/// A resource renamed by a `moved` block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub from: String,
+    pub to: String,
+}
+
+/// A cloud object adopted by an `import` block, as read at plan time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Imported {
+    pub address: String,
+    pub type_name: String,
+    pub provider: String,
+    pub id: String,
+    pub value: Value,
 }
 
 /// A saved plan file that cannot be used.
@@ -288,12 +312,16 @@ impl Plan {
             changes,
             outputs,
             summary,
+            moved: Vec::new(),
+            imported: Vec::new(),
         }
     }
 
     /// True if applying would change a resource or an output.
     pub fn has_changes(&self) -> bool {
         self.summary.has_resource_changes()
+            || !self.moved.is_empty()
+            || !self.imported.is_empty()
             || self.outputs.iter().any(|o| o.action() != Action::NoOp)
     }
 

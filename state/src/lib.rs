@@ -79,6 +79,29 @@ pub trait Store: Send + Sync {
     fn resolve_intent(&self, stack: &str, id: u64, result: &IntentResult) -> Result<()>;
     /// Pending intents, oldest first.
     fn list_intents(&self, stack: &str) -> Result<Vec<Intent>>;
+
+    /// Records several intents in one durable step: the engine's group commit, so a batch of
+    /// cloud calls started together costs one flush, not one each. Same id rules as
+    /// `put_intent`; returns the stored intents in order.
+    fn put_intents(&self, stack: &str, intents: &[Intent]) -> Result<Vec<Intent>> {
+        intents.iter().map(|i| self.put_intent(stack, i)).collect()
+    }
+
+    /// Resolves several intents in one durable step (see `resolve_intent`). All or nothing.
+    fn resolve_intents(&self, stack: &str, results: &[(u64, IntentResult)]) -> Result<()> {
+        for (id, r) in results {
+            self.resolve_intent(stack, *id, r)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts or replaces several records in one durable step (the refresh cache).
+    fn put_resources(&self, stack: &str, records: &[ResourceRecord]) -> Result<()> {
+        for r in records {
+            self.put_resource(stack, r)?;
+        }
+        Ok(())
+    }
 }
 
 /// Stack names become part of key and tree names; keep them printable and non-empty.

@@ -243,4 +243,30 @@ impl Store for MemStore {
     fn list_intents(&self, stack: &str) -> Result<Vec<Intent>> {
         self.read(stack, |s| s.intents.values().cloned().collect())
     }
+
+    fn resolve_intents(&self, stack: &str, results: &[(u64, IntentResult)]) -> Result<()> {
+        // All or nothing, like the sled store's single transaction.
+        self.write(stack, |s| {
+            if let Some((id, _)) = results.iter().find(|(id, _)| !s.intents.contains_key(id)) {
+                return Err(StoreError::NoSuchIntent {
+                    stack: stack.to_string(),
+                    id: *id,
+                });
+            }
+            for (id, result) in results {
+                s.intents.remove(id);
+                match result {
+                    IntentResult::Put(rec) => {
+                        s.resources.insert(rec.address.clone(), (**rec).clone());
+                    }
+                    IntentResult::Delete(address) => {
+                        s.resources.remove(address);
+                    }
+                    IntentResult::Nothing => {}
+                }
+            }
+            s.generation += 1;
+            Ok(())
+        })
+    }
 }

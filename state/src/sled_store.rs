@@ -724,6 +724,95 @@ impl Store for SledStore {
     fn list_intents(&self, stack: &str) -> Result<Vec<Intent>> {
         self.list("intents", stack)
     }
+
+    fn put_intents(&self, stack: &str, intents: &[Intent]) -> Result<Vec<Intent>> {
+        if intents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seq = format!("intent_seq/{stack}");
+        let gen = format!("gen/{stack}");
+        self.mutate("recording intents", "intents", stack, |t, meta| {
+            let mut out = Vec::with_capacity(intents.len());
+            for intent in intents {
+                let mut stored = intent.clone();
+                if stored.id == 0 {
+                    stored.id = bump(meta, &seq)?;
+                } else if read_counter(meta, &seq)? < stored.id {
+                    set_counter(meta, &seq, stored.id)?;
+                }
+                t.insert(&stored.id.to_be_bytes()[..], encode(&self.dir, &stored)?)?;
+                out.push(stored);
+            }
+            bump(meta, &gen)?;
+            Ok(out)
+        })
+    }
+
+    fn resolve_intents(&self, stack: &str, results: &[(u64, IntentResult)]) -> Result<()> {
+        let Some((first, _)) = results.first() else {
+            return Ok(());
+        };
+        if self.read_tree("intents", stack)?.is_none() {
+            return Err(StoreError::NoSuchIntent {
+                stack: stack.to_string(),
+                id: *first,
+            });
+        }
+        let mut puts = Vec::with_capacity(results.len());
+        for (_, r) in results {
+            puts.push(match r {
+                IntentResult::Put(rec) => Some(encode(&self.dir, rec).map_err(unabort)?),
+                _ => None,
+            });
+        }
+        let intents = self.write_tree("intents", stack)?;
+        let res = self.write_tree("res", stack)?;
+        let gen = format!("gen/{stack}");
+        (&intents, &res, &self.meta)
+            .transaction(|(i, r, meta)| {
+                for ((id, result), put) in results.iter().zip(&puts) {
+                    if i.remove(&id.to_be_bytes()[..])?.is_none() {
+                        return Err(ConflictableTransactionError::Abort(
+                            StoreError::NoSuchIntent {
+                                stack: stack.to_string(),
+                                id: *id,
+                            },
+                        ));
+                    }
+                    match (result, put) {
+                        (IntentResult::Put(rec), Some(bytes)) => {
+                            r.insert(rec.address.as_bytes(), bytes.as_slice())?;
+                        }
+                        (IntentResult::Delete(address), _) => {
+                            r.remove(address.as_bytes())?;
+                        }
+                        _ => {}
+                    }
+                }
+                bump(meta, &gen)?;
+                Ok(())
+            })
+            .map_err(|e| self.tx_error("resolving intents", e))?;
+        self.durable("resolving intents")
+    }
+
+    fn put_resources(&self, stack: &str, records: &[ResourceRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut encoded = Vec::with_capacity(records.len());
+        for r in records {
+            encoded.push(encode(&self.dir, r).map_err(unabort)?);
+        }
+        let gen = format!("gen/{stack}");
+        self.mutate("writing resources", "res", stack, |t, meta| {
+            for (r, bytes) in records.iter().zip(&encoded) {
+                t.insert(r.address.as_bytes(), bytes.as_slice())?;
+            }
+            bump(meta, &gen)?;
+            Ok(())
+        })
+    }
 }
 
 fn unabort(e: ConflictableTransactionError<StoreError>) -> StoreError {

@@ -2,4 +2,5 @@
 //! One test binary for the whole repository: each binary links everything again.
 
 mod cli;
+mod engine;
 mod moto;

@@ -185,7 +185,9 @@ pub trait Client: Send + Sync {
     }
 
     /// Fills in what the provider knows at plan time (defaults, normalised JSON, `tags_all`).
-    /// Must be pure: no network.
+    /// A computed attribute set here is taken as its planned value (shown in the plan and
+    /// visible to dependents); one left out is unknown for a new object and keeps its cloud
+    /// value on update. Must be pure: no network.
     fn plan(&self, type_name: &str, config: &mut Value) {
         let _ = (type_name, config);
     }

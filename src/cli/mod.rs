@@ -10,6 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod run;
+pub mod state;
+
 /// Exit code: success, no changes.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: error.

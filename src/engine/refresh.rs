@@ -1,0 +1,162 @@
+//! Refresh: ask each provider for the current state of every managed resource in the store,
+//! in batches (`Client::read_batch`) with several batches in flight, and cache what changed.
+//! A resource the cloud no longer has keeps its record with `cloud = null`, so the next plan
+//! can say it was deleted outside terrane (and recreate it) rather than silently forget it.
+
+use super::clients::Clients;
+use super::{Engine, EngineError};
+use crate::config::Config;
+use futures::StreamExt;
+use std::collections::{BTreeSet, HashMap};
+use terrane_provider::{ReadRequest, Value};
+use terrane_state::ResourceRecord;
+
+/// Reads per `read_batch` call.
+const BATCH: usize = 100;
+
+/// What a refresh found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefreshReport {
+    /// Resources read.
+    pub read: usize,
+    /// Resources whose cloud value differs from the cached one.
+    pub changed: Vec<String>,
+    /// Resources the cloud no longer has.
+    pub gone: Vec<String>,
+}
+
+impl Engine {
+    /// Refreshes every managed resource of the stack and caches the answers in the store.
+    /// Returns the refreshed records (cloud = null for resources that are gone). `cfg` supplies
+    /// provider blocks; without it providers are configured with nothing.
+    pub async fn refresh(
+        &self,
+        cfg: Option<&Config>,
+        parallelism: usize,
+    ) -> Result<(Vec<ResourceRecord>, RefreshReport), EngineError> {
+        let mut records = self.store.list_resources(&self.stack)?;
+        let refs: BTreeSet<String> = records.iter().map(|r| r.provider.clone()).collect();
+        let clients = self.configure(cfg, &refs).await?;
+        let report = self
+            .refresh_records(&clients, &mut records, parallelism, true)
+            .await?;
+        Ok((records, report))
+    }
+
+    /// Reads `records` from the cloud and updates their `cloud` values in place; with `cache`,
+    /// writes the changed ones to the store in one durable step.
+    pub(crate) async fn refresh_records(
+        &self,
+        clients: &Clients,
+        records: &mut [ResourceRecord],
+        parallelism: usize,
+        cache: bool,
+    ) -> Result<RefreshReport, EngineError> {
+        // Group by provider configuration; records already known to be gone are not read.
+        let mut by_provider: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
+            if !r.cloud.is_null() {
+                by_provider.entry(r.provider.as_str()).or_default().push(i);
+            }
+        }
+        let mut jobs = Vec::new();
+        for (provider, idxs) in by_provider {
+            let Some(client) = clients.get(provider) else {
+                return Err(EngineError::Provider(format!(
+                    "no configured provider {provider} to read {}",
+                    records[idxs[0]].address
+                )));
+            };
+            for chunk in idxs.chunks(BATCH) {
+                let reqs: Vec<ReadRequest> = chunk
+                    .iter()
+                    .map(|&i| ReadRequest {
+                        type_name: records[i].type_name.clone(),
+                        id: records[i].id.clone(),
+                        prior: records[i].cloud.clone(),
+                    })
+                    .collect();
+                jobs.push((client.clone(), chunk.to_vec(), reqs));
+            }
+        }
+        let results: Vec<(Vec<usize>, Vec<_>)> = futures::stream::iter(jobs)
+            .map(|(client, idxs, reqs)| async move {
+                let out = client.read_batch(&reqs).await;
+                (idxs, out)
+            })
+            .buffer_unordered(parallelism.max(1))
+            .collect()
+            .await;
+
+        let mut report = RefreshReport::default();
+        let mut errors = Vec::new();
+        let mut changed = Vec::new();
+        for (idxs, outs) in results {
+            if outs.len() != idxs.len() {
+                return Err(EngineError::Provider(format!(
+                    "a provider answered {} of {} reads in a batch",
+                    outs.len(),
+                    idxs.len()
+                )));
+            }
+            for (i, out) in idxs.into_iter().zip(outs) {
+                report.read += 1;
+                let rec = &mut records[i];
+                match out {
+                    Ok(Some(v)) => {
+                        if v != rec.cloud {
+                            rec.cloud = v;
+                            report.changed.push(rec.address.clone());
+                            changed.push(i);
+                        }
+                    }
+                    Ok(None) => {
+                        rec.cloud = Value::Null;
+                        report.gone.push(rec.address.clone());
+                        changed.push(i);
+                    }
+                    Err(e) => errors.push(format!("refreshing {}: {e}", rec.address)),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort();
+            return Err(EngineError::Provider(errors.join("\n")));
+        }
+        report.changed.sort();
+        report.gone.sort();
+        if cache && !changed.is_empty() {
+            let now = super::now();
+            let recs: Vec<ResourceRecord> = changed
+                .into_iter()
+                .map(|i| {
+                    let mut r = records[i].clone();
+                    r.updated_at = now.clone();
+                    r
+                })
+                .collect();
+            self.store.put_resources(&self.stack, &recs)?;
+        }
+        Ok(report)
+    }
+}
+
+/// A stable hash of refreshed cloud values, so `apply PLANFILE` can tell whether the cloud
+/// moved since the plan was made.
+pub(crate) fn cloud_fingerprint(records: &[ResourceRecord], live: bool) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&ResourceRecord> = records.iter().collect();
+    sorted.sort_by(|a, b| a.address.cmp(&b.address));
+    let mut h = Sha256::new();
+    for r in sorted {
+        h.update(r.address.as_bytes());
+        h.update([0]);
+        h.update(serde_json::to_vec(&r.cloud).unwrap_or_default());
+        h.update([0]);
+    }
+    format!(
+        "{}:{}",
+        if live { "live" } else { "cache" },
+        hex::encode(h.finalize())
+    )
+}
