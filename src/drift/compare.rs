@@ -1,7 +1,7 @@
 //! The drift comparison: a resource's cloud value against the configuration terrane last
-//! applied, and the configuration against that same last-applied value for pending changes.
+//! applied; and, from the engine's plan, the configuration changes not yet applied (pending).
 //!
-//! Both run through the planner's `diff_resource` with the last-applied value standing in for
+//! Drift runs through the planner's `diff_resource` with the last-applied value standing in for
 //! the configuration, so drift is exactly what `apply` would put back: the same normalised
 //! equality (`plan::compare`: JSON policies parsed, numbers by value, sets unordered, null =
 //! empty), the same `lifecycle.ignore_changes`, and the same rule that only attributes the user
@@ -12,7 +12,7 @@
 
 use super::{AttrDiff, Location, PendingChange, Shown};
 use crate::config::{DeletionPolicy, Lifecycle, Management};
-use crate::plan::{diff_resource, is_at_or_below, Action, AttrChange, Change, DiffInput};
+use crate::plan::{diff_resource, is_at_or_below, Action, AttrChange, Change, DiffInput, Reason};
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use terrane_provider::{AttrType, Block, Schema, Value};
@@ -81,78 +81,57 @@ pub fn compare_resource(input: &ManagedInput) -> Outcome {
     Outcome::Changed(attrs)
 }
 
-/// One resource as configured now and as last applied, for the pending list.
-#[derive(Debug, Clone, Copy)]
-pub struct PendingInput<'a> {
-    pub address: &'a str,
-    pub type_name: &'a str,
-    pub schema: &'a Schema,
-    /// The evaluated configuration (may hold unknowns); None = no longer configured.
-    pub config: Option<&'a Value>,
-    /// None = never applied.
-    pub last_applied: Option<&'a Value>,
-    pub lifecycle: &'a Lifecycle,
-    /// Sensitive top-level attributes: from the configuration and from the store.
-    pub sensitive_attrs: &'a BTreeSet<String>,
-    pub location: Option<&'a Location>,
-}
-
-/// The configuration change `apply` would make to one resource, if any. The cloud plays no
-/// part: a pending change is the configuration against what was last applied.
-pub fn pending_change(input: &PendingInput) -> Option<PendingChange> {
+/// The configuration change in one planned change, if it holds one: the engine plans the
+/// stack (which evaluates the configuration with data sources, `moved` and `import` blocks) and
+/// each `Change` goes through here. Differences the planner marks as drift are left out (they
+/// are reported as drift), and so are a planned replacement's computed attributes, which are
+/// only "known after apply" because the object is new. `before` is the value now, `after` the
+/// configuration's.
+pub fn pending_from_change(c: &Change, location: Option<&Location>) -> Option<PendingChange> {
     let mk = |action, attrs| {
         Some(PendingChange {
-            address: input.address.to_string(),
-            type_name: input.type_name.to_string(),
+            address: c.address.clone(),
+            type_name: c.type_name.clone(),
             action,
             attrs,
-            location: input.location.cloned(),
+            location: location.cloned(),
         })
     };
-    match (input.config, input.last_applied) {
-        (None, None) => None,
-        (Some(_), None) => mk(Action::Create, Vec::new()),
-        (None, Some(_)) => mk(Action::Delete, Vec::new()),
-        (Some(cfg), Some(last)) => {
-            let diff = |schema: &Schema, cfg: &Value, last: &Value| {
-                diff_resource(DiffInput {
-                    address: input.address,
-                    type_name: input.type_name,
-                    provider: "",
-                    schema,
-                    config: Some(cfg),
-                    cloud: Some(last),
-                    last_applied: None,
-                    lifecycle: input.lifecycle,
-                    sensitive_attrs: input.sensitive_attrs,
-                    deletion_policy: DeletionPolicy::Delete,
-                    management: Management::Full,
-                    replace_triggered: None,
-                    dependencies: &[],
-                })
-            };
-            // The real schema decides update or replace; the stripped one gives the attributes
-            // without the computed noise a planned replacement carries.
-            let action = diff(input.schema, cfg, last).action;
-            let stripped = without_force_new(input.schema);
-            let cfg = normalize_policies(&stripped.body, cfg);
-            let last = normalize_policies(&stripped.body, last);
-            let change = diff(&stripped, &cfg, &last);
-            if change.attrs.is_empty() {
-                return None;
-            }
-            let attrs = change
+    let has = |r: &Reason| c.reasons.contains(r);
+    match c.action {
+        // Created again because it was deleted in the cloud: that is drift.
+        Action::Create if has(&Reason::NewInConfig) => mk(Action::Create, Vec::new()),
+        Action::Delete | Action::Forget if has(&Reason::RemovedFromConfig) => {
+            mk(Action::Delete, Vec::new())
+        }
+        Action::Update | Action::Replace => {
+            let attrs: Vec<AttrDiff> = c
                 .attrs
                 .iter()
-                .map(|a| attr_diff(&change, a, a.before.as_ref(), a.after.as_ref()))
+                .filter(|a| {
+                    !a.drift
+                        && (c.action == Action::Update
+                            || a.forces_replacement
+                            || !matches!(a.after, Some(Value::Unknown)))
+                })
+                .map(|a| attr_diff(c, a, a.before.as_ref(), a.after.as_ref()))
                 .collect();
-            let action = if action == Action::Replace {
+            let triggered = c
+                .reasons
+                .iter()
+                .any(|r| matches!(r, Reason::ReplaceTriggeredBy(_)));
+            let forced_by_config = c.attrs.iter().any(|a| a.forces_replacement && !a.drift);
+            if attrs.is_empty() && !triggered {
+                return None;
+            }
+            let action = if c.action == Action::Replace && (forced_by_config || triggered) {
                 Action::Replace
             } else {
                 Action::Update
             };
             mk(action, attrs)
         }
+        _ => None,
     }
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use terrane_provider::{Listed, Value};
 
-pub use compare::{compare_resource, pending_change, ManagedInput, Outcome, PendingInput};
+pub use compare::{compare_resource, pending_from_change, ManagedInput, Outcome};
 pub use ignore::{IgnoreError, IgnoreRules};
 
 /// Name of the ignore file, looked up at the configuration root.
@@ -56,7 +56,7 @@ impl Shown {
 pub struct AttrDiff {
     /// Path from the resource root: `tags.Env`, `ingress[0].from_port`.
     pub path: String,
-    /// For drift: what terrane last applied. For a pending change: the last-applied value.
+    /// For drift: what terrane last applied. For a pending change: the value now.
     pub expected: Shown,
     /// For drift: what the cloud holds now. For a pending change: the configuration's value.
     pub actual: Shown,
@@ -122,7 +122,8 @@ pub struct PendingChange {
     pub type_name: String,
     /// `create` (new in the configuration), `update`, `replace` or `delete` (removed from it).
     pub action: Action,
-    /// For updates and replacements: last applied (`expected`) vs configuration (`actual`).
+    /// For updates and replacements: the value now (`expected`) vs the configuration's
+    /// (`actual`).
     pub attrs: Vec<AttrDiff>,
     pub location: Option<Location>,
 }
@@ -311,7 +312,7 @@ impl<'a> ReportBuilder<'a> {
         });
     }
 
-    /// Records a configuration change not yet applied (see [`pending_change`]).
+    /// Records a configuration change not yet applied (see [`pending_from_change`]).
     pub fn pending(&mut self, change: PendingChange) -> &mut Self {
         self.pending.push(change);
         self

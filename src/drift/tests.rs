@@ -439,59 +439,83 @@ fn a_missing_cloud_object_is_deleted() {
     assert_eq!(m.outcome(), Outcome::Deleted);
 }
 
-fn pending(
+/// Plans one resource as the engine does: configuration, refreshed cloud, last applied.
+pub(crate) fn planned(
     schema: &Schema,
     config: Option<&Value>,
+    cloud: Option<&Value>,
     last: Option<&Value>,
     lifecycle: &Lifecycle,
-) -> Option<PendingChange> {
-    pending_change(&PendingInput {
+) -> crate::plan::Change {
+    crate::plan::diff_resource(crate::plan::DiffInput {
         address: "aws_sqs_queue.jobs",
         type_name: schema.type_name,
+        provider: "aws",
         schema,
         config,
+        cloud,
         last_applied: last,
         lifecycle,
         sensitive_attrs: &BTreeSet::new(),
-        location: None,
+        deletion_policy: crate::config::DeletionPolicy::Delete,
+        management: crate::config::Management::Full,
+        replace_triggered: None,
+        dependencies: &[],
     })
 }
 
+fn pending(
+    config: Option<&Value>,
+    cloud: Option<&Value>,
+    last: Option<&Value>,
+    lifecycle: &Lifecycle,
+) -> Option<PendingChange> {
+    let c = planned(&queue_schema(), config, cloud, last, lifecycle);
+    pending_from_change(&c, None)
+}
+
 #[test]
-fn pending_changes_compare_config_with_last_applied() {
-    let schema = queue_schema();
+fn pending_changes_are_the_plans_configuration_changes_and_never_drift() {
     let lc = Lifecycle::default();
     let last = queue_last();
-    assert_eq!(pending(&schema, Some(&last), Some(&last), &lc), None);
+    let cloud = queue_cloud();
+    assert_eq!(pending(Some(&last), Some(&cloud), Some(&last), &lc), None);
     // Same meaning, other spelling: not pending.
     let same = with(last.clone(), "visibility_timeout_seconds", s("30"));
-    assert_eq!(pending(&schema, Some(&same), Some(&last), &lc), None);
+    assert_eq!(pending(Some(&same), Some(&cloud), Some(&last), &lc), None);
+    // Drift alone: not pending.
+    let drifted = with(
+        cloud.clone(),
+        "visibility_timeout_seconds",
+        Value::Number(60.0),
+    );
+    assert_eq!(pending(Some(&last), Some(&drifted), Some(&last), &lc), None);
 
+    // A changed attribute, next to a drifted tag that is left out.
     let cfg = with(
         last.clone(),
         "visibility_timeout_seconds",
         Value::Number(90.0),
     );
-    let p = pending(&schema, Some(&cfg), Some(&last), &lc).unwrap();
+    let tagged = with(cloud.clone(), "tags", Value::map([("Env", s("dev"))]));
+    let p = pending(Some(&cfg), Some(&tagged), Some(&last), &lc).unwrap();
     assert_eq!(p.action, Action::Update);
-    assert_eq!(p.attrs.len(), 1);
+    assert_eq!(p.attrs.len(), 1, "{p:?}");
     assert_eq!(p.attrs[0].path, "visibility_timeout_seconds");
     assert_eq!(p.attrs[0].expected, Shown::Value(Value::Number(30.0)));
     assert_eq!(p.attrs[0].actual, Shown::Value(Value::Number(90.0)));
 
-    // A force_new attribute: replace, with only that attribute listed.
+    // A force_new attribute: replace, listing that attribute and not the computed ones.
     let cfg = with(last.clone(), "name", s("jobs2"));
-    let p = pending(&schema, Some(&cfg), Some(&last), &lc).unwrap();
+    let p = pending(Some(&cfg), Some(&cloud), Some(&last), &lc).unwrap();
     assert_eq!(p.action, Action::Replace);
     assert_eq!(
         p.attrs.iter().map(|a| a.path.as_str()).collect::<Vec<_>>(),
         ["name"]
     );
-
-    // Values known only after apply show as unknown.
-    let cfg = with(last.clone(), "policy", Value::Unknown);
-    let p = pending(&schema, Some(&cfg), Some(&last), &lc).unwrap();
-    assert_eq!(p.attrs[0].actual, Shown::Value(Value::Unknown));
+    // A force_new attribute that drifted: apply would replace, but nothing is pending.
+    let renamed = with(cloud.clone(), "name", s("jobs-renamed"));
+    assert_eq!(pending(Some(&last), Some(&renamed), Some(&last), &lc), None);
 
     // Ignored attributes are not pending either.
     let cfg = with(
@@ -503,17 +527,18 @@ fn pending_changes_compare_config_with_last_applied() {
         ignore_changes: IgnoreChanges::Paths(vec!["visibility_timeout_seconds".into()]),
         ..Lifecycle::default()
     };
-    assert_eq!(pending(&schema, Some(&cfg), Some(&last), &ignoring), None);
+    assert_eq!(
+        pending(Some(&cfg), Some(&cloud), Some(&last), &ignoring),
+        None
+    );
 
-    assert_eq!(
-        pending(&schema, Some(&last), None, &lc).unwrap().action,
-        Action::Create
-    );
-    assert_eq!(
-        pending(&schema, None, Some(&last), &lc).unwrap().action,
-        Action::Delete
-    );
-    assert_eq!(pending(&schema, None, None, &lc), None);
+    // New in the configuration: create. Deleted in the cloud: drift, not pending.
+    let p = pending(Some(&last), None, None, &lc).unwrap();
+    assert_eq!((p.action, p.attrs.len()), (Action::Create, 0));
+    assert_eq!(pending(Some(&last), None, Some(&last), &lc), None);
+    // Removed from the configuration: delete.
+    let p = pending(None, Some(&cloud), Some(&last), &lc).unwrap();
+    assert_eq!(p.action, Action::Delete);
 }
 
 fn listed(type_name: &str, id: &str, tags: &[(&str, &str)]) -> Listed {
@@ -652,10 +677,9 @@ fn pending_alone_does_not_make_drift() {
         "visibility_timeout_seconds",
         Value::Number(90.0),
     );
-    let schema = queue_schema();
     let p = pending(
-        &schema,
         Some(&cfg),
+        Some(&queue_cloud()),
         Some(&queue_last()),
         &Lifecycle::default(),
     )

@@ -4,12 +4,13 @@
 
 use super::{json, junit, markdown, render, sarif, text, Format};
 use crate::config::Lifecycle;
-use crate::drift::tests::{queue_cloud, queue_last, queue_schema, role_schema, s, M, POLICY};
-use crate::drift::{
-    pending_change, DriftReport, IgnoreRules, Location, ManagedIds, PendingInput, ReportBuilder,
-    ReportMeta, Stats,
+use crate::drift::tests::{
+    planned, queue_cloud, queue_last, queue_schema, role_schema, s, M, POLICY,
 };
-use std::collections::BTreeSet;
+use crate::drift::{
+    pending_from_change, DriftReport, IgnoreRules, Location, ManagedIds, ReportBuilder, ReportMeta,
+    Stats,
+};
 use terrane_provider::{AttrType, Attribute, Block, Listed, Schema, Value};
 
 const SECRET: &str = "hunter2-very-secret";
@@ -137,24 +138,21 @@ fn full_report() -> DriftReport {
     let mut cfg = queue_last();
     set(&mut cfg, "visibility_timeout_seconds", Value::Number(120.0));
     let lc = Lifecycle::default();
-    let none = BTreeSet::new();
-    let pend = |address, config: Option<&Value>, last: Option<&Value>| {
-        pending_change(&PendingInput {
-            address,
-            type_name: "aws_sqs_queue",
-            schema: &schema,
-            config,
-            last_applied: last,
-            lifecycle: &lc,
-            sensitive_attrs: &none,
-            location: None,
-        })
-        .unwrap()
-    };
     let last = queue_last();
-    b.pending(pend("aws_sqs_queue.jobs", Some(&cfg), Some(&last)));
-    b.pending(pend("aws_sqs_queue.new", Some(&last), None));
-    b.pending(pend("aws_sqs_queue.ok", None, Some(&last)));
+    let cloud = queue_cloud();
+    let pend = |address: &str, config: Option<&Value>, cloud: Option<&Value>, last| {
+        let mut c = planned(&schema, config, cloud, last, &lc);
+        c.address = address.to_string();
+        pending_from_change(&c, None).unwrap()
+    };
+    b.pending(pend(
+        "aws_sqs_queue.jobs",
+        Some(&cfg),
+        Some(&cloud),
+        Some(&last),
+    ));
+    b.pending(pend("aws_sqs_queue.new", Some(&last), None, None));
+    b.pending(pend("aws_sqs_queue.ok", None, Some(&cloud), Some(&last)));
 
     // Unmanaged: two buckets and a queue nobody manages, one ignored, one managed.
     let mut ids = ManagedIds::new();
