@@ -275,7 +275,14 @@ async fn collect(
         });
     }
     for c in &plan.changes {
-        if let Some(p) = pending_from_change(c, location_of(&c.address).as_ref()) {
+        // Data sources are read, never applied: they have no pending changes.
+        let Some(schema) = schemas.get(Mode::Managed, &c.type_name) else {
+            continue;
+        };
+        if c.address.starts_with("data.") || c.address.contains(".data.") {
+            continue;
+        }
+        if let Some(p) = pending_from_change(c, schema, location_of(&c.address).as_ref()) {
             b.pending(p);
         }
     }

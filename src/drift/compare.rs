@@ -52,7 +52,10 @@ pub fn compare_resource(input: &ManagedInput) -> Outcome {
         return Outcome::Deleted;
     };
     let schema = without_force_new(input.schema);
-    let last = normalize_policies(&schema.body, input.last_applied);
+    // The stored configuration may hold computed values the provider's plan filled in
+    // (`tags_all`, terraform_data's `output`); only what the user sets can drift.
+    let last = without_computed(&schema.body, input.last_applied);
+    let last = normalize_policies(&schema.body, &last);
     let cloud = normalize_policies(&schema.body, cloud);
     let change = diff_resource(DiffInput {
         address: input.address,
@@ -87,7 +90,11 @@ pub fn compare_resource(input: &ManagedInput) -> Outcome {
 /// are reported as drift), and so are a planned replacement's computed attributes, which are
 /// only "known after apply" because the object is new. `before` is the value now, `after` the
 /// configuration's.
-pub fn pending_from_change(c: &Change, location: Option<&Location>) -> Option<PendingChange> {
+pub fn pending_from_change(
+    c: &Change,
+    schema: &Schema,
+    location: Option<&Location>,
+) -> Option<PendingChange> {
     let mk = |action, attrs| {
         Some(PendingChange {
             address: c.address.clone(),
@@ -110,6 +117,7 @@ pub fn pending_from_change(c: &Change, location: Option<&Location>) -> Option<Pe
                 .iter()
                 .filter(|a| {
                     !a.drift
+                        && settable(schema, &a.path)
                         && (c.action == Action::Update
                             || a.forces_replacement
                             || !matches!(a.after, Some(Value::Unknown)))
@@ -155,6 +163,41 @@ fn attr_diff(
         actual: Shown::of(actual, sensitive),
         sensitive,
     }
+}
+
+/// The value without attributes the user cannot set, at every level of nesting.
+fn without_computed(block: &Block, v: &Value) -> Value {
+    let Value::Map(m) = v else {
+        return v.clone();
+    };
+    let mut out = m.clone();
+    for (name, attr) in &block.attributes {
+        if !(attr.required || attr.optional) {
+            out.remove(name);
+        }
+    }
+    for (name, bs) in &block.blocks {
+        if let Some(Value::List(items)) = m.get(name) {
+            let items = items
+                .iter()
+                .map(|i| without_computed(&bs.block, i))
+                .collect();
+            out.insert(name.clone(), Value::List(items));
+        } else if let Some(item @ Value::Map(_)) = m.get(name) {
+            out.insert(name.clone(), without_computed(&bs.block, item));
+        }
+    }
+    Value::Map(out)
+}
+
+/// False for a path under a top-level attribute the user cannot set (computed only).
+fn settable(schema: &Schema, path: &str) -> bool {
+    let top = path.split(['.', '[']).next().unwrap_or(path);
+    schema
+        .body
+        .attributes
+        .get(top)
+        .is_none_or(|a| a.required || a.optional)
 }
 
 /// The schema with every `force_new` flag cleared.

@@ -2,5 +2,6 @@
 //! One test binary for the whole repository: each binary links everything again.
 
 mod cli;
+mod drift;
 mod engine;
 mod moto;

@@ -143,7 +143,7 @@ fn full_report() -> DriftReport {
     let pend = |address: &str, config: Option<&Value>, cloud: Option<&Value>, last| {
         let mut c = planned(&schema, config, cloud, last, &lc);
         c.address = address.to_string();
-        pending_from_change(&c, None).unwrap()
+        pending_from_change(&c, &schema, None).unwrap()
     };
     b.pending(pend(
         "aws_sqs_queue.jobs",
