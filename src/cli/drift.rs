@@ -313,8 +313,9 @@ async fn collect(
                         b.listed(t, &listed, |l| managed.contains(l));
                     }
                     // Types whose provider cannot list them (or that have no cloud object,
-                    // like terraform_data) have no unmanaged resources to find.
-                    Err(e) if e.kind == ErrorKind::Invalid => {}
+                    // like terraform_data) have no unmanaged resources to find. Any other
+                    // error (access denied, say) fails the report rather than hide resources.
+                    Err(e) if e.kind == ErrorKind::Unsupported => {}
                     Err(e) => {
                         return Err(EngineError::Provider(format!(
                             "listing {t} resources ({name}): {e}"
@@ -332,6 +333,9 @@ async fn collect(
     });
     Ok(b.finish())
 }
+
+#[cfg(test)]
+mod cloud_tests;
 
 #[cfg(test)]
 mod tests {
