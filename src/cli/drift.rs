@@ -219,12 +219,14 @@ async fn collect(
         .iter()
         .map(|i| (i.addr.to_string(), i))
         .collect();
+    // File names are as the user gave them (relative to where terrane runs, a CI job's
+    // checkout), so code-scanning results land on the file.
     let location_of = |address: &str| {
         instances.get(address).map(|i| {
             let f = cfg.sources.file(i.span.file);
             let (line, column) = f.line_col(i.span.start);
             Location {
-                file: f.name.clone(),
+                file: f.name.replace('\\', "/"),
                 line: line as u32,
                 column: column as u32,
             }

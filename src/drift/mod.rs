@@ -66,7 +66,7 @@ pub struct AttrDiff {
 /// Where a resource is declared, for the reports that can point at it (SARIF, text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
-    /// Path as shown to the user, relative to the configuration root.
+    /// Path as diagnostics show it (relative to where terrane runs).
     pub file: String,
     pub line: u32,
     pub column: u32,

@@ -272,6 +272,44 @@ fn terraneignore_silences_an_attribute_a_resource_a_wildcard_and_a_negation() {
 }
 
 #[test]
+fn locations_are_relative_to_where_terrane_runs() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir(root.path().join("infra")).unwrap();
+    std::fs::write(root.path().join("infra/main.tf"), MAIN).unwrap();
+    let run = |args: &[&str]| {
+        let out = terrane()
+            .args(args)
+            .arg("--state")
+            .arg(root.path().join(".state"))
+            .current_dir(root.path())
+            .stdin(Stdio::null())
+            .env_remove("TERRANE_STATE")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run(&["apply", "--auto-approve", "./infra"]).0, Some(0));
+    {
+        let store = SledStore::open(&root.path().join(".state")).unwrap();
+        let mut rec = store
+            .get_resource("default", "terraform_data.a")
+            .unwrap()
+            .unwrap();
+        set(&mut rec.cloud, "input", Value::string("changed"));
+        store.put_resource("default", &rec).unwrap();
+    }
+    let (code, out) = run(&["drift", "./infra", "--format", "sarif"]);
+    assert_eq!(code, Some(2), "{out}");
+    let sarif: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let loc = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "infra/main.tf");
+    assert_eq!(loc["region"]["startLine"], 7);
+}
+
+#[test]
 fn errors_exit_1() {
     let s = Stack::applied(MAIN);
     // Bad configuration.
