@@ -19,7 +19,8 @@ gen() { # gen N CHANGED_PERCENT FILE
 import random, sys
 n, pct, path = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 random.seed(42)
-changed = set(random.sample(range(n), int(n * pct / 100))) if pct else set()
+# A separate generator picks the changed resources, so the graph is the same for every pct.
+changed = set(random.Random(7).sample(range(n), int(n * pct / 100))) if pct else set()
 with open(path, "w") as f:
     for i in range(n):
         refs = []
@@ -44,7 +45,7 @@ measure() { # measure LABEL N DIR ARGS...
     tail -5 "$work/err" >&2
     exit 1
   fi
-  read -r secs kb < "$work/time"
+  read -r secs kb < <(tail -1 "$work/time")
   local what
   what=$(grep -E '^(Plan:|No changes|Apply complete)' "$work/out" | head -1 || true)
   printf '%-18s N=%-6s %7.2f s %8.1f MB   %s\n' "$label" "$n" "$secs" \

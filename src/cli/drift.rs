@@ -194,6 +194,8 @@ async fn collect(
     let mut refs: BTreeSet<String> = records.iter().map(|r| r.provider.clone()).collect();
     refs.extend(cfg.instances.iter().map(|i| i.provider.to_string()));
     let clients = engine.configure(Some(cfg), &refs).await?;
+    // The engine reuses configured clients across runs; count only this report's calls.
+    let calls_before: u64 = clients.iter().map(|(_, c)| c.stats().calls).sum();
     engine
         .refresh_records(&clients, &mut records, args.parallelism, true)
         .await?;
@@ -328,7 +330,11 @@ async fn collect(
         }
     }
 
-    let api_calls = clients.iter().map(|(_, c)| c.stats().calls).sum();
+    let api_calls = clients
+        .iter()
+        .map(|(_, c)| c.stats().calls)
+        .sum::<u64>()
+        .saturating_sub(calls_before);
     b.stats(Stats {
         duration_ms: started.elapsed().as_millis() as u64,
         api_calls,

@@ -60,8 +60,28 @@ impl Engine {
                     continue;
                 }
             };
+            // One client per provider configuration for the engine's lifetime: a later plan or
+            // apply with the same evaluated block reuses it.
+            let key = format!(
+                "{r}\0{}",
+                serde_json::to_string(&config).unwrap_or_default()
+            );
+            let cached = self
+                .clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                .cloned();
+            if let Some(c) = cached {
+                clients.by_ref.insert(r.clone(), c);
+                continue;
+            }
             match provider.configure(&config).await {
                 Ok(c) => {
+                    self.clients
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(key, c.clone());
                     clients.by_ref.insert(r.clone(), c);
                 }
                 Err(e) => {

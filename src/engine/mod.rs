@@ -33,7 +33,7 @@ use crate::config::{Config, ResourceValues, Schemas};
 use crate::diag::Diagnostic;
 use crate::providers::Registry;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use terrane_provider::Value;
 use terrane_state::{CommitInfo, Store, StoreError};
 
@@ -113,6 +113,8 @@ pub struct Engine {
     schemas: Schemas,
     store: Arc<dyn Store>,
     stack: String,
+    /// Configured clients by provider configuration and evaluated block (see `clients.rs`).
+    clients: Mutex<HashMap<String, Arc<dyn terrane_provider::Client>>>,
 }
 
 impl Engine {
@@ -123,6 +125,7 @@ impl Engine {
             schemas,
             store,
             stack: stack.into(),
+            clients: Mutex::default(),
         }
     }
 

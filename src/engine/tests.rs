@@ -28,6 +28,7 @@ struct Cloud {
     next: AtomicU64,
     store: Mutex<Option<Arc<MemStore>>>,
     calls_without_intent: AtomicU64,
+    configures: AtomicU64,
 }
 
 impl Cloud {
@@ -77,9 +78,18 @@ impl Provider for TestProvider {
         "test"
     }
     fn schemas(&self) -> Vec<Schema> {
-        vec![thing_schema()]
+        vec![
+            thing_schema(),
+            Schema::data(
+                "test_lookup",
+                Block::new()
+                    .attr("key", Attribute::required(AttrType::String))
+                    .attr("result", Attribute::computed(AttrType::String)),
+            ),
+        ]
     }
     async fn configure(&self, _: &Value) -> ProviderResult<Arc<dyn Client>> {
+        self.0.configures.fetch_add(1, Ordering::Relaxed);
         Ok(Arc::new(TestClient(self.0.clone())))
     }
 }
@@ -134,6 +144,13 @@ impl Client for TestClient {
         self.0.objects.lock().unwrap().remove(&req.id);
         self.0.log(format!("delete {}", req.id));
         Ok(())
+    }
+    async fn read_data(&self, _: &str, config: &Value) -> ProviderResult<Value> {
+        let key = config.get_str("key").unwrap_or("").to_string();
+        Ok(Value::map([
+            ("key", Value::string(key.clone())),
+            ("result", Value::string(format!("r-{key}"))),
+        ]))
     }
 }
 
@@ -260,6 +277,8 @@ async fn create_then_second_plan_is_empty() {
     let runs = env.store.list_runs("default").unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].outcome, Outcome::Succeeded);
+    // One provider configuration, configured once for plan, apply and plan again.
+    assert_eq!(env.cloud.configures.load(Ordering::Relaxed), 1);
 }
 
 #[tokio::test]
@@ -768,4 +787,85 @@ resource "terraform_data" "c" {
     );
     assert_ne!(env.record("terraform_data.c").id, id_c);
     assert!(!env.plan(&changed).await.has_changes());
+}
+
+#[tokio::test]
+async fn every_action_plan_snapshots() {
+    let env = env();
+    let before = r#"
+variable "pw" {
+  type      = string
+  sensitive = true
+  default   = "hunter2"
+}
+resource "test_thing" "keep" { name = "keep" }
+resource "test_thing" "upd" {
+  name  = "upd"
+  value = "old"
+}
+resource "test_thing" "rep" { name = "rep" }
+resource "test_thing" "cbd" {
+  name = "cbd"
+  lifecycle { create_before_destroy = true }
+}
+resource "test_thing" "gone" { name = "gone" }
+"#;
+    env.apply(before).await;
+    let after = before
+        .replace("\"old\"", "\"new\"")
+        .replace("\"rep\" }", "\"rep2\" }")
+        .replace("name = \"cbd\"", "name = \"cbd2\"")
+        .replace("resource \"test_thing\" \"gone\" { name = \"gone\" }\n", "")
+        + r#"
+resource "test_thing" "new" {
+  name   = "new"
+  value  = test_thing.rep.id
+  secret = var.pw
+}
+data "test_lookup" "now" { key = "k" }
+data "test_lookup" "later" { key = test_thing.new.id }
+output "later" { value = data.test_lookup.later.result }
+output "now" { value = data.test_lookup.now.result }
+"#;
+    let mut plan = env.plan(&after).await;
+    plan.meta.created_at = "2026-01-01T00:00:00Z".into();
+    plan.meta.config_hash = "config-hash".into();
+    plan.meta.store_fingerprint = "store-fingerprint".into();
+    plan.meta.cloud_fingerprint = "cloud-fingerprint".into();
+    let mut actions: Vec<(&str, Action)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c.action))
+        .collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        vec![
+            ("data.test_lookup.later", Action::Read),
+            ("data.test_lookup.now", Action::NoOp),
+            ("test_thing.cbd", Action::Replace),
+            ("test_thing.gone", Action::Delete),
+            ("test_thing.keep", Action::NoOp),
+            ("test_thing.new", Action::Create),
+            ("test_thing.rep", Action::Replace),
+            ("test_thing.upd", Action::Update),
+        ]
+    );
+    let text = render::text::render(&plan, false);
+    let json = render::json::render(&plan);
+    let markdown = render::markdown::render(&plan);
+    for out in [&text, &json, &markdown] {
+        assert!(!out.contains("hunter2"), "{out}");
+    }
+    insta::assert_snapshot!("engine_every_action_text", text);
+    insta::assert_snapshot!("engine_every_action_json", json);
+    insta::assert_snapshot!("engine_every_action_markdown", markdown);
+
+    let summary = env.apply_plan(&after, &plan).await;
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!(
+        summary.outputs["later"].value,
+        Value::string(format!("r-{}", env.record("test_thing.new").id))
+    );
+    assert!(!env.plan(&after).await.has_changes());
 }

@@ -254,6 +254,83 @@ fn sled_store_round_trips_every_record() {
     exercise(&SledStore::open(dir.path()).unwrap());
 }
 
+/// The batch (group-commit) methods: same results as one call per item, all or nothing.
+fn exercise_batches(store: &dyn Store) {
+    let fp0 = store.fingerprint("s").unwrap();
+    let stored = store
+        .put_intents(
+            "s",
+            &[
+                intent("a", IntentAction::Create),
+                intent("b", IntentAction::Delete),
+            ],
+        )
+        .unwrap();
+    assert_eq!(stored.iter().map(|i| i.id).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(store.list_intents("s").unwrap(), stored);
+    let fp1 = store.fingerprint("s").unwrap();
+    assert_ne!(fp0, fp1);
+    assert!(store.put_intents("s", &[]).unwrap().is_empty());
+
+    store.put_resource("s", &resource("b", &[])).unwrap();
+    // One unknown id: nothing at all is applied.
+    let err = store
+        .resolve_intents(
+            "s",
+            &[
+                (1, IntentResult::Put(Box::new(resource("a", &[])))),
+                (99, IntentResult::Nothing),
+            ],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NoSuchIntent { id: 99, .. }),
+        "{err}"
+    );
+    assert_eq!(store.list_intents("s").unwrap().len(), 2);
+    assert!(store.get_resource("s", "a").unwrap().is_none());
+
+    store
+        .resolve_intents(
+            "s",
+            &[
+                (1, IntentResult::Put(Box::new(resource("a", &[])))),
+                (2, IntentResult::Delete("b".into())),
+            ],
+        )
+        .unwrap();
+    assert!(store.list_intents("s").unwrap().is_empty());
+    let addrs: Vec<String> = store
+        .list_resources("s")
+        .unwrap()
+        .into_iter()
+        .map(|r| r.address)
+        .collect();
+    assert_eq!(addrs, vec!["a"]);
+    store.resolve_intents("s", &[]).unwrap();
+
+    let fp2 = store.fingerprint("s").unwrap();
+    store
+        .put_resources("s", &[resource("c", &["a"]), resource("d", &[])])
+        .unwrap();
+    assert_ne!(store.fingerprint("s").unwrap(), fp2);
+    assert_eq!(store.list_resources("s").unwrap().len(), 3);
+    assert_eq!(
+        store.get_resource("s", "c").unwrap().unwrap().dependencies,
+        vec!["a"]
+    );
+}
+
+#[test]
+fn batches_behave_alike_in_both_stores() {
+    exercise_batches(&MemStore::new());
+    let dir = tempfile::tempdir().unwrap();
+    exercise_batches(&SledStore::open(dir.path()).unwrap());
+    // And they are durable: reopen sees them.
+    let s = SledStore::open(dir.path()).unwrap();
+    assert_eq!(s.list_resources("s").unwrap().len(), 3);
+}
+
 #[test]
 fn records_round_trip_through_json() {
     let r = resource("a.b", &["c.d"]);
