@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod drift;
 pub mod engine;
 pub mod graph;
 pub mod plan;

@@ -1,10 +1,12 @@
 //! The `terrane` command line: argument parsing and exit codes only.
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use terrane::cli::drift::{pair_outputs, DriftArgs};
 use terrane::cli::run::{ApplyArgs, Ctx, PlanArgs, PlanFormat};
 use terrane::cli::{self, ConfigArgs, GraphFormat};
+use terrane::drift::render::Format;
 use terrane::providers::Registry;
 use terrane::serve;
 
@@ -134,6 +136,10 @@ enum StateCmd {
     },
 }
 
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
 fn parse_var(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.to_string()))
@@ -220,6 +226,29 @@ enum Command {
         /// JSON instead of HCL-like text.
         #[arg(long)]
         json: bool,
+    },
+    /// Report drift: what changed in the cloud outside terrane since it last applied, managed
+    /// resources deleted outside it and (with --unmanaged) resources no stack manages; pending
+    /// configuration changes are listed apart. Exit 0 in sync, 2 drift, 1 error. Read-only:
+    /// only the cached cloud state is refreshed.
+    Drift {
+        #[command(flatten)]
+        config: ConfigOpts,
+        /// Also list the account for resources of the supported types that no stack manages
+        /// and that carry no terrane ownership tag.
+        #[arg(long)]
+        unmanaged: bool,
+        /// Report format: text, json, markdown, junit or sarif. Repeatable; each may be
+        /// followed by --out FILE.
+        #[arg(long = "format", value_name = "FORMAT", value_parser = parse_format)]
+        format: Vec<Format>,
+        /// Write the --format before it to FILE instead of standard output (repeatable).
+        #[arg(long = "out", value_name = "FILE")]
+        out: Vec<PathBuf>,
+        /// Cloud calls in flight at once.
+        #[arg(long, default_value_t = terrane::engine::DEFAULT_PARALLELISM as u64, value_name = "N",
+              value_parser = clap::value_parser!(u64).range(1..=1000))]
+        parallelism: u64,
     },
     /// Inspect and repair the store: list, show, rm, mv, import, history.
     State {
@@ -371,7 +400,18 @@ fn confirm(question: &str) -> Option<bool> {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    // Usage errors exit 1, not clap's 2: exit 2 means "changes or drift" to scripts.
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(1)
+    });
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let state_dir = cli
@@ -465,6 +505,38 @@ fn main() {
         }
         Command::Output { name, json } => {
             cli::run::output(&ctx(), name.as_deref(), *json, &mut out, &mut err)
+        }
+        Command::Drift {
+            config,
+            unmanaged,
+            format,
+            out: files,
+            parallelism,
+        } => {
+            let sub = matches.subcommand_matches("drift");
+            let at = |id: &str| -> Vec<usize> {
+                sub.and_then(|m| m.indices_of(id))
+                    .map(|i| i.collect())
+                    .unwrap_or_default()
+            };
+            let formats: Vec<(usize, Format)> =
+                at("format").into_iter().zip(format.clone()).collect();
+            let outs: Vec<(usize, PathBuf)> = at("out").into_iter().zip(files.clone()).collect();
+            match pair_outputs(&formats, &outs) {
+                Ok(outputs) => {
+                    let args = DriftArgs {
+                        config: config.args(&state_dir),
+                        unmanaged: *unmanaged,
+                        outputs,
+                        parallelism: *parallelism as usize,
+                    };
+                    cli::drift::drift(&ctx(), &args, &mut out, &mut err)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
         }
         Command::State { command } => match command {
             StateCmd::List => cli::state::list(&ctx(), &mut out, &mut err),

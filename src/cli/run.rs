@@ -171,6 +171,7 @@ pub fn plan(ctx: &Ctx, args: &PlanArgs, out: &mut dyn Write, err: &mut dyn Write
         targets: args.targets.clone(),
         destroy: false,
         parallelism: args.parallelism,
+        ..PlanOptions::default()
     };
     let mut plan = match runtime().block_on(engine.plan(cfg, graph, &opts)) {
         Ok(p) => p,
@@ -317,6 +318,7 @@ pub fn apply(
                 targets: args.targets.clone(),
                 destroy,
                 parallelism: args.parallelism,
+                ..PlanOptions::default()
             };
             let mut plan = match rt.block_on(engine.plan(cfg, graph, &opts)) {
                 Ok(p) => p,

@@ -18,6 +18,14 @@ impl Clients {
     pub fn get(&self, provider: &str) -> Option<&Arc<dyn Client>> {
         self.by_ref.get(provider)
     }
+
+    /// Every configured client with its provider configuration name, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn Client>)> {
+        let mut all: Vec<(&str, &Arc<dyn Client>)> =
+            self.by_ref.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        all.sort_by_key(|(k, _)| *k);
+        all.into_iter()
+    }
 }
 
 impl Engine {

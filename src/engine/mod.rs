@@ -69,6 +69,9 @@ pub struct PlanOptions {
     pub destroy: bool,
     /// Concurrent provider calls while refreshing.
     pub parallelism: usize,
+    /// Refuse a plan that would destroy a `prevent_destroy` resource. Off only for reports that
+    /// never apply the plan (`terrane drift` lists its pending changes).
+    pub refuse_prevent_destroy: bool,
 }
 
 impl Default for PlanOptions {
@@ -78,6 +81,7 @@ impl Default for PlanOptions {
             targets: Vec::new(),
             destroy: false,
             parallelism: DEFAULT_PARALLELISM,
+            refuse_prevent_destroy: true,
         }
     }
 }

@@ -327,7 +327,10 @@ impl Engine {
             }
         }
 
-        for c in changes.iter().filter(|c| c.blocked_by_prevent_destroy()) {
+        let refused = changes
+            .iter()
+            .filter(|c| opts.refuse_prevent_destroy && c.blocked_by_prevent_destroy());
+        for c in refused {
             let span = cfg
                 .instances
                 .iter()

@@ -150,6 +150,7 @@ mod tests {
             summary: Summary::default(),
             moved: vec![],
             imported: vec![],
+            desired_updates: vec![],
         };
         let mut cmp = BaseComparison {
             base_ref: "main".into(),

@@ -3,6 +3,7 @@
 
 mod ci_examples;
 mod cli;
+mod drift;
 mod engine;
 mod git;
 mod moto;

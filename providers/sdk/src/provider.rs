@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Transient,
     /// The endpoint could not be reached or authentication failed.
     Unavailable,
+    /// The provider does not offer this operation for this type (e.g. listing it).
+    Unsupported,
     /// Anything else.
     Other,
 }
@@ -51,6 +53,9 @@ impl ProviderError {
     }
     pub fn other(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Other, message)
+    }
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
     }
 }
 
@@ -170,8 +175,9 @@ pub trait Client: Send + Sync {
     }
 
     /// Lists every resource of a type in the account (for the unmanaged-resource report).
+    /// Types that cannot be listed answer `ErrorKind::Unsupported`; the report skips them.
     async fn list(&self, type_name: &str) -> ProviderResult<Vec<Listed>> {
-        Err(ProviderError::invalid(format!(
+        Err(ProviderError::unsupported(format!(
             "listing {type_name} resources is not supported"
         )))
     }
