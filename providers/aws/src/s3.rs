@@ -484,6 +484,29 @@ fn bucket_of(cfg: &Value) -> ProviderResult<String> {
     attr_str(cfg, "bucket").ok_or_else(|| ProviderError::invalid("`bucket` is required"))
 }
 
+/// Status and MFA delete from a GetBucketVersioning answer the SDK could not parse. moto 5.2
+/// names the XML root `GetBucketVersioningResponse` instead of S3's `VersioningConfiguration`,
+/// which the SDK rejects; the fields inside are S3's, so they are read from the raw body of a
+/// successful (2xx) response. Anything else is a real error and yields None.
+fn versioning_from_raw<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> Option<(Option<String>, Option<String>)> {
+    let aws_sdk_s3::error::SdkError::ServiceError(se) = e else {
+        return None;
+    };
+    let raw = se.raw();
+    if !raw.status().is_success() {
+        return None;
+    }
+    let body = std::str::from_utf8(raw.body().bytes()?).ok()?;
+    let field = |tag: &str| {
+        let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let end = body[start..].find(&format!("</{tag}>"))? + start;
+        Some(body[start..end].trim().to_string())
+    };
+    Some((field("Status"), field("MfaDelete")))
+}
+
 /// `aws_s3_bucket_versioning`.
 pub(crate) struct BucketVersioning;
 
@@ -547,22 +570,28 @@ impl ResourceType for BucketVersioning {
     }
 
     async fn read(&self, c: &Clients, id: &str, prior: &Value) -> ProviderResult<Option<Value>> {
-        let r = c.s3.get_bucket_versioning().bucket(id).send().await;
-        let Some(r) = gone_or(r.map_err(|e| sdk_error("s3:GetBucketVersioning", e)))? else {
-            return Ok(None);
+        let (status, mfa) = match c.s3.get_bucket_versioning().bucket(id).send().await {
+            Ok(r) => (
+                r.status().map(|s| s.as_str().to_string()),
+                r.mfa_delete().map(|m| m.as_str().to_string()),
+            ),
+            Err(e) => match versioning_from_raw(&e) {
+                Some(v) => v,
+                None => match sdk_error("s3:GetBucketVersioning", e) {
+                    err if err.kind == ErrorKind::NotFound => return Ok(None),
+                    err => return Err(err),
+                },
+            },
         };
         let prior_status =
             first_block(prior, "versioning_configuration").and_then(|b| attr_str(b, "status"));
-        let status = match r.status() {
-            Some(s) => s.as_str().to_string(),
+        let status = match status {
+            Some(s) => s,
             // Never versioned: only a resource that asked for "Disabled" exists in this state.
             None if prior_status.as_deref() == Some("Disabled") => "Disabled".into(),
             None => return Ok(None),
         };
-        let mfa = r
-            .mfa_delete()
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| "Disabled".into());
+        let mfa = mfa.unwrap_or_else(|| "Disabled".into());
         let vc = Value::map([
             ("status", Value::String(status)),
             ("mfa_delete", Value::String(mfa)),

@@ -12,8 +12,9 @@ use crate::meta::account_id;
 use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
-    already_exists, attr_str, json_value, owned_by, partition, plan_default, plan_json,
-    plan_tags_all, prefixed_name, sdk_error, split_tags, string_map, tag_delta, tags_with_owner,
+    already_exists, attr_str, json_doc_value, json_value, owned_by, partition, plan_default,
+    plan_json, plan_json_doc, plan_tags_all, prefixed_name, sdk_error, split_tags, string_map,
+    tag_delta, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
@@ -29,7 +30,10 @@ enum Kind {
     Str,
     Bool,
     Num,
+    /// An IAM-style policy document (compared with `normalize_policy`).
     Json,
+    /// Any other JSON document (compared with `canonical_json`).
+    Doc,
 }
 
 /// A settable attribute: Terraform name, SNS attribute name, type, and whether it is
@@ -56,7 +60,7 @@ const fn spec(tf: &'static str, aws: &'static str, kind: Kind, computed: bool) -
 const TOPIC: [Spec; 7] = [
     spec("display_name", "DisplayName", Kind::Str, false),
     spec("policy", "Policy", Kind::Json, true),
-    spec("delivery_policy", "DeliveryPolicy", Kind::Json, false),
+    spec("delivery_policy", "DeliveryPolicy", Kind::Doc, false),
     spec("kms_master_key_id", "KmsMasterKeyId", Kind::Str, false),
     spec("signature_version", "SignatureVersion", Kind::Num, true),
     spec("tracing_config", "TracingConfig", Kind::Str, true),
@@ -81,10 +85,10 @@ const SUBSCRIPTION: [Spec; 6] = [
             false,
         )
     },
-    spec("filter_policy", "FilterPolicy", Kind::Json, false),
+    spec("filter_policy", "FilterPolicy", Kind::Doc, false),
     spec("filter_policy_scope", "FilterPolicyScope", Kind::Str, true),
-    spec("delivery_policy", "DeliveryPolicy", Kind::Json, false),
-    spec("redrive_policy", "RedrivePolicy", Kind::Json, false),
+    spec("delivery_policy", "DeliveryPolicy", Kind::Doc, false),
+    spec("redrive_policy", "RedrivePolicy", Kind::Doc, false),
     spec(
         "subscription_role_arn",
         "SubscriptionRoleArn",
@@ -98,7 +102,7 @@ fn attr_type(k: Kind) -> AttrType {
         Kind::Str => AttrType::String,
         Kind::Bool => AttrType::Bool,
         Kind::Num => AttrType::Number,
-        Kind::Json => AttrType::Json,
+        Kind::Json | Kind::Doc => AttrType::Json,
     }
 }
 
@@ -130,6 +134,7 @@ fn typed(kind: Kind, raw: &str) -> Value {
         Kind::Bool => Value::Bool(raw == "true"),
         Kind::Num => raw.parse().map_or(Value::string(raw), Value::Number),
         Kind::Json => json_value(Some(raw)),
+        Kind::Doc => json_doc_value(Some(raw)),
     }
 }
 
@@ -156,6 +161,7 @@ fn changed_attrs(specs: &[Spec], prior: &Value, cfg: &Value) -> Vec<(&'static st
         let have = attr_str(prior, s.tf);
         let norm = |v: &Option<String>| match (s.kind, v) {
             (Kind::Json, Some(d)) => Some(crate::util::normalize_policy(d)),
+            (Kind::Doc, Some(d)) => Some(crate::util::canonical_json(d)),
             (_, v) => v.clone(),
         };
         match want {
@@ -302,7 +308,7 @@ impl ResourceType for Topic {
         plan_default(config, "fifo_topic", Value::Bool(false));
         plan_default(config, "content_based_deduplication", Value::Bool(false));
         plan_json(config, "policy");
-        plan_json(config, "delivery_policy");
+        plan_json_doc(config, "delivery_policy");
     }
 
     async fn create(&self, c: &Clients, req: &CreateRequest) -> ProviderResult<Value> {
@@ -583,7 +589,7 @@ impl ResourceType for Subscription {
             Value::Number(1.0),
         );
         for k in ["filter_policy", "delivery_policy", "redrive_policy"] {
-            plan_json(config, k);
+            plan_json_doc(config, k);
         }
     }
 

@@ -9,8 +9,9 @@ use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
-    already_exists, attr_bool, attr_i64, attr_str, json_value, owned_by, plan_default, plan_json,
-    plan_tags_all, prefixed_name, sdk_error, split_tags, string_map, tag_delta, tags_with_owner,
+    already_exists, attr_bool, attr_i64, attr_str, json_doc_value, json_value, owned_by,
+    plan_default, plan_json, plan_json_doc, plan_tags_all, prefixed_name, sdk_error, split_tags,
+    string_map, tag_delta, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
@@ -61,7 +62,7 @@ fn url_key(url: &str) -> String {
 /// string; configurations write a number.
 fn normalize_redrive(doc: &str) -> Value {
     let Ok(mut j) = serde_json::from_str::<serde_json::Value>(doc) else {
-        return json_value(Some(doc));
+        return json_doc_value(Some(doc));
     };
     if let Some(o) = j.as_object_mut() {
         for v in o.values_mut() {
@@ -70,13 +71,14 @@ fn normalize_redrive(doc: &str) -> Value {
             }
         }
     }
-    json_value(Some(&j.to_string()))
+    json_doc_value(Some(&j.to_string()))
 }
 
 fn json_attr(name: &str, raw: Option<&String>) -> Value {
     match (name, raw) {
         (_, None) => Value::Null,
         ("redrive_policy", Some(s)) if !s.is_empty() => normalize_redrive(s),
+        ("redrive_allow_policy", Some(s)) => json_doc_value(Some(s)),
         (_, Some(s)) => json_value(Some(s)),
     }
 }
@@ -305,6 +307,8 @@ impl ResourceType for Queue {
                         m.insert(name.into(), normalize_redrive(&s));
                     }
                 }
+            } else if name == "redrive_allow_policy" {
+                plan_json_doc(config, name);
             } else {
                 plan_json(config, name);
             }

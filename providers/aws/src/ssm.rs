@@ -135,6 +135,25 @@ async fn get_values(c: &Clients, names: &[String]) -> ProviderResult<HashMap<Str
     Ok(out)
 }
 
+/// A parameter's name as it appears in its ARN (`...:parameter/NAME`, where a leading `/` of
+/// the name is not doubled), the key that matches tagging results to parameters.
+fn name_key(name: &str) -> &str {
+    name.trim_start_matches('/')
+}
+
+/// Tagging results keyed by `name_key` (DescribeParameters does not always report ARNs).
+fn tags_by_name(
+    by_arn: HashMap<String, BTreeMap<String, String>>,
+) -> HashMap<String, BTreeMap<String, String>> {
+    by_arn
+        .into_iter()
+        .filter_map(|(arn, t)| {
+            let (_, name) = arn.split_once(":parameter/")?;
+            Some((name_key(name).to_string(), t))
+        })
+        .collect()
+}
+
 /// `aws_ssm_parameter`.
 pub(crate) struct SsmParameter;
 
@@ -349,7 +368,7 @@ impl ResourceType for SsmParameter {
         )
         .await;
         let (values, metas, tags) = match fetched {
-            Ok(x) => x,
+            Ok((v, m, t)) => (v, m, tags_by_name(t)),
             Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
         };
         items
@@ -358,11 +377,7 @@ impl ResourceType for SsmParameter {
                 let Some(p) = values.get(id) else {
                     return Ok(None);
                 };
-                let t = p
-                    .arn()
-                    .and_then(|a| tags.get(a))
-                    .cloned()
-                    .unwrap_or_default();
+                let t = tags.get(name_key(id)).cloned().unwrap_or_default();
                 Ok(Some(self.state(&c.settings, p, metas.get(id), t, prior)))
             })
             .collect()
@@ -393,7 +408,7 @@ impl ResourceType for SsmParameter {
     }
 
     async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        let tags = tagging::tags_by_arn(c, "ssm:parameter").await?;
+        let tags = tags_by_name(tagging::tags_by_arn(c, "ssm:parameter").await?);
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -410,11 +425,7 @@ impl ResourceType for SsmParameter {
                     out.push(Listed {
                         type_name: TYPE.into(),
                         id: n.to_string(),
-                        tags: m
-                            .arn()
-                            .and_then(|a| tags.get(a))
-                            .cloned()
-                            .unwrap_or_default(),
+                        tags: tags.get(name_key(n)).cloned().unwrap_or_default(),
                     });
                 }
             }

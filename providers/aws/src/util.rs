@@ -363,3 +363,49 @@ pub fn tag_delta(
         .collect();
     (removed, set)
 }
+
+/// Normal form of a JSON document that is not an IAM policy (SNS filter and delivery policies,
+/// SQS redrive policies): keys sorted, whitespace removed, nothing else changed, because in
+/// these documents a one-element list and a bare value mean different things.
+pub fn canonical_json(doc: &str) -> String {
+    fn sort(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(o) => {
+                let mut items: Vec<(String, serde_json::Value)> = o.into_iter().collect();
+                items.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(items.into_iter().map(|(k, v)| (k, sort(v))).collect())
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(doc) {
+        Ok(v) => serde_json::to_string(&sort(v)).unwrap_or_else(|_| doc.into()),
+        Err(_) => doc.to_string(),
+    }
+}
+
+/// A non-policy JSON document from the cloud as a Value in `canonical_json` form (Null when
+/// empty or `{}`).
+pub fn json_doc_value(doc: Option<&str>) -> Value {
+    match doc.map(str::trim) {
+        None | Some("") | Some("{}") => Value::Null,
+        Some(d) => Value::String(canonical_json(d)),
+    }
+}
+
+/// `plan_json` for non-policy JSON documents.
+pub fn plan_json_doc(config: &mut Value, k: &str) {
+    if let Some(m) = config.as_map_mut() {
+        if let Some(Value::String(s)) = m.get(k) {
+            let n = if s.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::String(canonical_json(s))
+            };
+            m.insert(k.into(), n);
+        }
+    }
+}
