@@ -174,21 +174,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policy_normalisation_ignores_format_and_order() {
-        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}"#;
-        let b = r#"{
-          "Statement": [ { "Resource": ["*"], "Action": "s3:GetObject", "Effect": "Allow" } ],
-          "Version": "2012-10-17"
-        }"#;
-        assert_eq!(normalize_policy(a), normalize_policy(b));
-    }
-}
-
 // ---- Attribute, tag and naming helpers shared by the resource modules (added for S3, SQS, SNS,
 // SSM, logs, KMS and Secrets Manager). ----
 
@@ -407,5 +392,72 @@ pub fn plan_json_doc(config: &mut Value, k: &str) {
             };
             m.insert(k.into(), n);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_normalisation_ignores_format_and_order() {
+        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}"#;
+        let b = r#"{
+          "Statement": [ { "Resource": ["*"], "Action": "s3:GetObject", "Effect": "Allow" } ],
+          "Version": "2012-10-17"
+        }"#;
+        assert_eq!(normalize_policy(a), normalize_policy(b));
+    }
+
+    #[test]
+    fn non_policy_json_keeps_one_element_lists() {
+        let a = r#"{ "event": ["created"], "a": 1 }"#;
+        assert_eq!(canonical_json(a), r#"{"a":1,"event":["created"]}"#);
+        assert_ne!(canonical_json(a), normalize_policy(a));
+    }
+
+    #[test]
+    fn cloud_tags_split_into_own_and_default() {
+        let defaults: BTreeMap<String, String> = [("Team".to_string(), "p".to_string())].into();
+        let cloud: BTreeMap<String, String> = [
+            ("Team", "p"),
+            ("App", "x"),
+            (OWNER_STACK_TAG, "s"),
+            (OWNER_ADDRESS_TAG, "a.b"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (own, all) = split_tags(cloud, &defaults, &Value::Null);
+        assert_eq!(own, Value::map([("App", Value::string("x"))]));
+        assert_eq!(
+            all,
+            Value::map([("App", Value::string("x")), ("Team", Value::string("p"))])
+        );
+        assert!(owned_by(
+            &[(OWNER_ADDRESS_TAG.to_string(), "a.b".to_string())].into(),
+            "s",
+            "a.b"
+        ));
+    }
+
+    #[test]
+    fn s3_path_style_follows_endpoint_overrides_unless_set() {
+        use crate::clients::AwsSettings;
+        let with_ep = AwsSettings::from_config(&Value::map([(
+            "endpoints",
+            Value::map([("s3", Value::string("http://127.0.0.1:5000"))]),
+        )]))
+        .unwrap();
+        assert!(with_ep.s3_path_style());
+        let explicit = AwsSettings::from_config(&Value::map([
+            (
+                "endpoints",
+                Value::map([("s3", Value::string("http://127.0.0.1:5000"))]),
+            ),
+            ("s3_use_path_style", Value::Bool(false)),
+        ]))
+        .unwrap();
+        assert!(!explicit.s3_path_style());
     }
 }
