@@ -21,7 +21,9 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     /// Per-service endpoint overrides (`endpoints { s3 = "..." }`).
     pub endpoints: BTreeMap<String, String>,
-    pub s3_use_path_style: bool,
+    /// `s3_use_path_style` as written; None = path style exactly when an endpoint is
+    /// overridden (emulators such as moto and LocalStack need it), see `s3_path_style`.
+    pub s3_use_path_style: Option<bool>,
     pub default_tags: BTreeMap<String, String>,
     pub skip_credentials_validation: bool,
     pub access_key: Option<String>,
@@ -44,8 +46,7 @@ impl AwsSettings {
         s.s3_use_path_style = m
             .get("s3_use_path_style")
             .or_else(|| m.get("s3_force_path_style"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+            .and_then(Value::as_bool);
         s.skip_credentials_validation = m
             .get("skip_credentials_validation")
             .and_then(Value::as_bool)
@@ -80,6 +81,18 @@ impl AwsSettings {
             s.default_tags = crate::util::string_map(dt.get("tags"));
         }
         Ok(s)
+    }
+
+    /// Whether S3 uses path-style addressing: as configured, else whenever the S3 endpoint is
+    /// overridden (block or `AWS_ENDPOINT_URL[_S3]`), since emulators do not serve
+    /// `bucket.host` names.
+    pub fn s3_path_style(&self) -> bool {
+        self.s3_use_path_style.unwrap_or_else(|| {
+            self.endpoint("s3").is_some()
+                || ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                    .iter()
+                    .any(|v| std::env::var(v).is_ok_and(|u| !u.trim().is_empty()))
+        })
     }
 
     /// The endpoint for a service: the block's override, else none (the SDK then uses
@@ -151,6 +164,7 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub sts: aws_sdk_sts::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
 macro_rules! service_client {
@@ -212,7 +226,7 @@ impl Clients {
         let s3 = {
             let mut b = aws_sdk_s3::config::Builder::from(&sdk)
                 .interceptor(icpt.clone())
-                .force_path_style(settings.s3_use_path_style)
+                .force_path_style(settings.s3_path_style())
                 .request_checksum_calculation(
                     aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
                 )
@@ -248,6 +262,13 @@ impl Clients {
                 icpt
             ),
             sts: service_client!(aws_sdk_sts, &sdk, settings, "sts", icpt),
+            tagging: service_client!(
+                aws_sdk_resourcegroupstagging,
+                &sdk,
+                settings,
+                "resourcegroupstaggingapi",
+                icpt
+            ),
             region,
             sdk,
             counter,

@@ -3,7 +3,16 @@
 //! tags), the SDK clients, API call counting, and the dispatch from type name to module.
 
 mod clients;
+mod kms;
+mod logs;
+mod meta;
 mod registry;
+mod s3;
+mod secretsmanager;
+mod sns;
+mod sqs;
+mod ssm;
+mod tagging;
 pub mod util;
 
 pub use clients::{AwsSettings, Clients};

@@ -86,5 +86,23 @@ pub(crate) trait ResourceType: Send + Sync {
 
 /// Every supported type, in a stable order.
 pub(crate) fn all() -> Vec<Arc<dyn ResourceType>> {
-    vec![]
+    vec![
+        Arc::new(crate::s3::Bucket),
+        Arc::new(crate::s3::BucketVersioning),
+        Arc::new(crate::s3::BucketPolicy),
+        Arc::new(crate::s3::BucketPublicAccessBlock),
+        Arc::new(crate::s3::BucketEncryption),
+        Arc::new(crate::sqs::Queue),
+        Arc::new(crate::sqs::QueuePolicy),
+        Arc::new(crate::sns::Topic),
+        Arc::new(crate::sns::Subscription),
+        Arc::new(crate::ssm::SsmParameter),
+        Arc::new(crate::logs::LogGroup),
+        Arc::new(crate::kms::Key),
+        Arc::new(crate::kms::Alias),
+        Arc::new(crate::secretsmanager::Secret),
+        Arc::new(crate::meta::CallerIdentity),
+        Arc::new(crate::meta::Region),
+        Arc::new(crate::meta::AvailabilityZones),
+    ]
 }

@@ -174,6 +174,227 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+// ---- Attribute, tag and naming helpers shared by the resource modules (added for S3, SQS, SNS,
+// SSM, logs, KMS and Secrets Manager). ----
+
+/// A string attribute; null, unknown and empty strings count as absent.
+pub fn attr_str(v: &Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(Value::to_string_lossy)
+        .filter(|s| !s.is_empty())
+}
+
+/// A bool attribute (accepts "true"/"false" strings as the AWS APIs return them).
+pub fn attr_bool(v: &Value, k: &str) -> Option<bool> {
+    v.get(k).and_then(Value::as_bool)
+}
+
+/// An integer attribute (accepts numeric strings as the AWS APIs return them).
+pub fn attr_i64(v: &Value, k: &str) -> Option<i64> {
+    v.get(k).and_then(Value::as_i64)
+}
+
+/// The first object of a nested block (blocks arrive as a list of objects).
+pub fn first_block<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
+    match v.get(k)? {
+        Value::List(l) => l.first(),
+        m @ Value::Map(_) => Some(m),
+        _ => None,
+    }
+}
+
+/// Every object of a nested block.
+pub fn blocks<'a>(v: &'a Value, k: &str) -> Vec<&'a Value> {
+    match v.get(k) {
+        Some(Value::List(l)) => l.iter().collect(),
+        Some(m @ Value::Map(_)) => vec![m],
+        _ => vec![],
+    }
+}
+
+/// A JSON document attribute in normal form (see `normalize_policy`), or None when unset.
+pub fn attr_json(v: &Value, k: &str) -> Option<String> {
+    attr_str(v, k).map(|s| normalize_policy(&s))
+}
+
+/// A JSON string from the cloud as a normalised Value (Null when empty or `{}`).
+pub fn json_value(doc: Option<&str>) -> Value {
+    match doc.map(str::trim) {
+        None | Some("") | Some("{}") => Value::Null,
+        Some(d) => Value::String(normalize_policy(d)),
+    }
+}
+
+/// Splits the tags the cloud holds into Terraform's `tags` (what the configuration set) and
+/// `tags_all` (everything, default tags included), with terrane's ownership tags hidden. A tag
+/// equal to a provider default tag counts as the default's unless the prior state set it itself.
+pub fn split_tags(
+    cloud: BTreeMap<String, String>,
+    default_tags: &BTreeMap<String, String>,
+    prior: &Value,
+) -> (Value, Value) {
+    let mut all = cloud;
+    strip_owner_tags(&mut all);
+    let prior_tags = string_map(prior.get("tags"));
+    let own: BTreeMap<String, String> = all
+        .iter()
+        .filter(|(k, v)| prior_tags.contains_key(*k) || default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (map_value(&own), map_value(&all))
+}
+
+/// Plan-time `tags_all`: the provider's default tags overlaid with the resource's own tags.
+pub fn plan_tags_all(default_tags: &BTreeMap<String, String>, config: &mut Value) {
+    let Some(m) = config.as_map_mut() else {
+        return;
+    };
+    let tags_all = match m.get("tags") {
+        Some(Value::Unknown) => Value::Unknown,
+        Some(t) if !t.is_wholly_known() => Value::Unknown,
+        t => {
+            let mut all = default_tags.clone();
+            all.extend(string_map(t));
+            map_value(&all)
+        }
+    };
+    m.insert("tags".into(), m.get("tags").cloned().unwrap_or(Value::Null));
+    m.insert("tags_all".into(), tags_all);
+}
+
+/// Replaces a JSON string attribute by its normal form at plan time (unknowns left alone).
+pub fn plan_json(config: &mut Value, k: &str) {
+    if let Some(m) = config.as_map_mut() {
+        if let Some(Value::String(s)) = m.get(k) {
+            let n = if s.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::String(normalize_policy(s))
+            };
+            m.insert(k.into(), n);
+        }
+    }
+}
+
+/// Sets an attribute at plan time if the configuration left it null.
+pub fn plan_default(config: &mut Value, k: &str, v: Value) {
+    if let Some(m) = config.as_map_mut() {
+        if m.get(k).is_none_or(Value::is_null) {
+            m.insert(k.into(), v);
+        }
+    }
+}
+
+/// The AWS partition of a region (for ARNs built without an API call).
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// Terraform's unique suffix for `name_prefix`/`bucket_prefix`: a UTC timestamp plus a counter,
+/// 26 characters, so generated names sort by creation time.
+pub fn prefixed_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed) % 100_000_000;
+    format!(
+        "{prefix}{:014}{:04}{:08}",
+        d.as_secs(),
+        d.subsec_millis(),
+        n
+    )
+}
+
+/// The error for a create whose name is taken by a resource terrane does not own.
+pub fn already_exists(type_name: &str, name: &str) -> ProviderError {
+    ProviderError::invalid(format!(
+        "{type_name} {name:?} already exists and is not managed by this stack (it lacks the \
+         {OWNER_ADDRESS_TAG} tag for this address); choose another name, or bring it under \
+         terrane with `terrane state import`"
+    ))
+}
+
+/// True if cloud tags show the resource was made by this stack for this address.
+pub fn owned_by(tags: &BTreeMap<String, String>, stack: &str, address: &str) -> bool {
+    tags.get(OWNER_ADDRESS_TAG).map(String::as_str) == Some(address)
+        && tags
+            .get(OWNER_STACK_TAG)
+            .is_none_or(|s| s.as_str() == stack)
+}
+
+/// The keys to remove and the pairs to set to turn tag map `from` into `to`.
+pub fn tag_delta(
+    from: &BTreeMap<String, String>,
+    to: &BTreeMap<String, String>,
+) -> (Vec<String>, BTreeMap<String, String>) {
+    let removed = from
+        .keys()
+        .filter(|k| !to.contains_key(*k))
+        .cloned()
+        .collect();
+    let set = to
+        .iter()
+        .filter(|(k, v)| from.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (removed, set)
+}
+
+/// Normal form of a JSON document that is not an IAM policy (SNS filter and delivery policies,
+/// SQS redrive policies): keys sorted, whitespace removed, nothing else changed, because in
+/// these documents a one-element list and a bare value mean different things.
+pub fn canonical_json(doc: &str) -> String {
+    fn sort(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(o) => {
+                let mut items: Vec<(String, serde_json::Value)> = o.into_iter().collect();
+                items.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(items.into_iter().map(|(k, v)| (k, sort(v))).collect())
+            }
+            serde_json::Value::Array(a) => {
+                serde_json::Value::Array(a.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(doc) {
+        Ok(v) => serde_json::to_string(&sort(v)).unwrap_or_else(|_| doc.into()),
+        Err(_) => doc.to_string(),
+    }
+}
+
+/// A non-policy JSON document from the cloud as a Value in `canonical_json` form (Null when
+/// empty or `{}`).
+pub fn json_doc_value(doc: Option<&str>) -> Value {
+    match doc.map(str::trim) {
+        None | Some("") | Some("{}") => Value::Null,
+        Some(d) => Value::String(canonical_json(d)),
+    }
+}
+
+/// `plan_json` for non-policy JSON documents.
+pub fn plan_json_doc(config: &mut Value, k: &str) {
+    if let Some(m) = config.as_map_mut() {
+        if let Some(Value::String(s)) = m.get(k) {
+            let n = if s.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::String(canonical_json(s))
+            };
+            m.insert(k.into(), n);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +407,57 @@ mod tests {
           "Version": "2012-10-17"
         }"#;
         assert_eq!(normalize_policy(a), normalize_policy(b));
+    }
+
+    #[test]
+    fn non_policy_json_keeps_one_element_lists() {
+        let a = r#"{ "event": ["created"], "a": 1 }"#;
+        assert_eq!(canonical_json(a), r#"{"a":1,"event":["created"]}"#);
+        assert_ne!(canonical_json(a), normalize_policy(a));
+    }
+
+    #[test]
+    fn cloud_tags_split_into_own_and_default() {
+        let defaults: BTreeMap<String, String> = [("Team".to_string(), "p".to_string())].into();
+        let cloud: BTreeMap<String, String> = [
+            ("Team", "p"),
+            ("App", "x"),
+            (OWNER_STACK_TAG, "s"),
+            (OWNER_ADDRESS_TAG, "a.b"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let (own, all) = split_tags(cloud, &defaults, &Value::Null);
+        assert_eq!(own, Value::map([("App", Value::string("x"))]));
+        assert_eq!(
+            all,
+            Value::map([("App", Value::string("x")), ("Team", Value::string("p"))])
+        );
+        assert!(owned_by(
+            &[(OWNER_ADDRESS_TAG.to_string(), "a.b".to_string())].into(),
+            "s",
+            "a.b"
+        ));
+    }
+
+    #[test]
+    fn s3_path_style_follows_endpoint_overrides_unless_set() {
+        use crate::clients::AwsSettings;
+        let with_ep = AwsSettings::from_config(&Value::map([(
+            "endpoints",
+            Value::map([("s3", Value::string("http://127.0.0.1:5000"))]),
+        )]))
+        .unwrap();
+        assert!(with_ep.s3_path_style());
+        let explicit = AwsSettings::from_config(&Value::map([
+            (
+                "endpoints",
+                Value::map([("s3", Value::string("http://127.0.0.1:5000"))]),
+            ),
+            ("s3_use_path_style", Value::Bool(false)),
+        ]))
+        .unwrap();
+        assert!(!explicit.s3_path_style());
     }
 }
