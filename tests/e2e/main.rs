@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binary against real inputs (and, for cloud tests, a real AWS API).
 //! One test binary for the whole repository: each binary links everything again.
 
+mod aws_b;
 mod cli;
 mod moto;

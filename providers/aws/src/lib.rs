@@ -3,8 +3,14 @@
 //! tags), the SDK clients, API call counting, and the dispatch from type name to module.
 
 mod clients;
+mod dynamodb;
+mod iam;
+mod iam_policy_document;
 mod registry;
+mod route_table;
+mod security_group;
 pub mod util;
+mod vpc;
 
 pub use clients::{AwsSettings, Clients};
 

@@ -86,5 +86,21 @@ pub(crate) trait ResourceType: Send + Sync {
 
 /// Every supported type, in a stable order.
 pub(crate) fn all() -> Vec<Arc<dyn ResourceType>> {
-    vec![]
+    vec![
+        Arc::new(crate::iam::Role),
+        Arc::new(crate::iam::Policy),
+        Arc::new(crate::iam::RolePolicy),
+        Arc::new(crate::iam::RolePolicyAttachment),
+        Arc::new(crate::iam::User),
+        Arc::new(crate::iam_policy_document::PolicyDocument),
+        Arc::new(crate::dynamodb::Table),
+        Arc::new(crate::vpc::Vpc),
+        Arc::new(crate::vpc::Subnet),
+        Arc::new(crate::vpc::InternetGateway),
+        Arc::new(crate::security_group::SecurityGroup),
+        Arc::new(crate::security_group::SgRule { egress: false }),
+        Arc::new(crate::security_group::SgRule { egress: true }),
+        Arc::new(crate::route_table::RouteTable),
+        Arc::new(crate::route_table::RouteTableAssociation),
+    ]
 }
