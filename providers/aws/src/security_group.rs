@@ -951,7 +951,7 @@ impl ResourceType for SgRule {
                 .as_ref()
                 .and_then(|w| w.get(k))
                 .and_then(Value::to_string_lossy);
-            let mut cfg = req.config.get(*k).and_then(Value::to_string_lossy);
+            let mut cfg = req.config.get(k).and_then(Value::to_string_lossy);
             if *k == "ip_protocol" {
                 cfg = cfg.map(|p| normalize_protocol(&p));
             }

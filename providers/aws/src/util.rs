@@ -174,21 +174,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policy_normalisation_ignores_format_and_order() {
-        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}"#;
-        let b = r#"{
-          "Statement": [ { "Resource": ["*"], "Action": "s3:GetObject", "Effect": "Allow" } ],
-          "Version": "2012-10-17"
-        }"#;
-        assert_eq!(normalize_policy(a), normalize_policy(b));
-    }
-}
-
 // ---- Helpers added for the IAM, DynamoDB and EC2/VPC modules (aws-b). ----
 
 /// A string attribute, treating null and `""` as absent (numbers and bools are stringified).
@@ -356,4 +341,19 @@ pub fn policy_from_cloud(doc: &str) -> String {
         percent_decode(doc)
     };
     normalize_policy(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_normalisation_ignores_format_and_order() {
+        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"*"}]}"#;
+        let b = r#"{
+          "Statement": [ { "Resource": ["*"], "Action": "s3:GetObject", "Effect": "Allow" } ],
+          "Version": "2012-10-17"
+        }"#;
+        assert_eq!(normalize_policy(a), normalize_policy(b));
+    }
 }

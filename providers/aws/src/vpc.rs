@@ -403,8 +403,9 @@ impl Vpc {
     ) -> ProviderResult<()> {
         let cur = |k: &str, d: bool| current.map(|v| bool_or(v, k, d));
         let want_support = bool_or(config, "enable_dns_support", true);
-        if cur("enable_dns_support", true) != Some(want_support)
-            && !(current.is_none() && want_support)
+        // A new VPC already has DNS support on: only turning it off needs a call.
+        if (!want_support || current.is_some())
+            && cur("enable_dns_support", true) != Some(want_support)
         {
             c.ec2
                 .modify_vpc_attribute()
@@ -415,8 +416,8 @@ impl Vpc {
                 .map_err(|e| sdk_error("ModifyVpcAttribute", e))?;
         }
         let want_hostnames = bool_or(config, "enable_dns_hostnames", false);
-        if cur("enable_dns_hostnames", false) != Some(want_hostnames)
-            && !(current.is_none() && !want_hostnames)
+        if (want_hostnames || current.is_some())
+            && cur("enable_dns_hostnames", false) != Some(want_hostnames)
         {
             c.ec2
                 .modify_vpc_attribute()
