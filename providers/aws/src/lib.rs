@@ -13,7 +13,13 @@ mod sns;
 mod sqs;
 mod ssm;
 mod tagging;
+mod dynamodb;
+mod iam;
+mod iam_policy_document;
+mod route_table;
+mod security_group;
 pub mod util;
+mod vpc;
 
 pub use clients::{AwsSettings, Clients};
 

@@ -395,6 +395,155 @@ pub fn plan_json_doc(config: &mut Value, k: &str) {
     }
 }
 
+// ---- Helpers added for the IAM, DynamoDB and EC2/VPC modules (aws-b). ----
+
+/// A string attribute, treating null and `""` as absent (numbers and bools are stringified).
+pub fn opt_str(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::to_string_lossy)
+        .filter(|s| !s.is_empty())
+}
+
+/// A required string attribute; a clear error names the attribute when it is missing.
+pub fn req_str(v: &Value, key: &str, type_name: &str) -> Result<String, ProviderError> {
+    opt_str(v, key).ok_or_else(|| ProviderError::invalid(format!("{type_name}: {key} must be set")))
+}
+
+/// A bool attribute with a default for null/absent.
+pub fn bool_or(v: &Value, key: &str, default: bool) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(default)
+}
+
+/// A whole-number attribute.
+pub fn opt_i64(v: &Value, key: &str) -> Option<i64> {
+    v.get(key).and_then(Value::as_i64)
+}
+
+/// A list or set of strings (null = empty).
+pub fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::List(l)) => l.iter().filter_map(Value::to_string_lossy).collect(),
+        Some(Value::String(s)) if !s.is_empty() => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// The objects of a nested block (a list of objects; a lone object counts as one).
+pub fn block_list<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {
+    match v.get(key) {
+        Some(Value::List(l)) => l.iter().filter(|x| x.as_map().is_some()).collect(),
+        Some(m @ Value::Map(_)) => vec![m],
+        _ => Vec::new(),
+    }
+}
+
+/// A list of strings as a Value (order kept).
+pub fn list_value<S: AsRef<str>>(items: &[S]) -> Value {
+    Value::List(
+        items
+            .iter()
+            .map(|s| Value::String(s.as_ref().to_string()))
+            .collect(),
+    )
+}
+
+/// A set of strings as a Value: sorted and de-duplicated, as the config loader keeps sets.
+pub fn set_value<S: AsRef<str>>(items: &[S]) -> Value {
+    let mut v: Vec<String> = items.iter().map(|s| s.as_ref().to_string()).collect();
+    v.sort();
+    v.dedup();
+    Value::List(v.into_iter().map(Value::String).collect())
+}
+
+/// Splits the tags read from the cloud into Terraform's `tags` (what the user wrote) and
+/// `tags_all` (everything, default tags included); terrane's ownership tags are hidden from both.
+/// A default tag the user also set with the same value stays in `tags`, as the user wrote it,
+/// which we can only know from the prior state.
+pub fn read_tags(
+    mut cloud: BTreeMap<String, String>,
+    default_tags: &BTreeMap<String, String>,
+    prior: &Value,
+) -> (Value, Value) {
+    strip_owner_tags(&mut cloud);
+    let prior_user = string_map(prior.get("tags"));
+    let user: BTreeMap<String, String> = cloud
+        .iter()
+        .filter(|(k, v)| default_tags.get(*k) != Some(*v) || prior_user.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (map_value(&user), map_value(&cloud))
+}
+
+/// Sets `key` to `value` in an object value when the config left it null or absent.
+pub fn fill_default(config: &mut Value, key: &str, value: Value) {
+    if let Some(m) = config.as_map_mut() {
+        if m.get(key).is_none_or(Value::is_null) {
+            m.insert(key.to_string(), value);
+        }
+    }
+}
+
+/// A unique name from a prefix, as Terraform's `name_prefix` makes them:
+/// prefix + UTC timestamp (`YYYYMMDDHHMMSS`) + 4 fraction digits + an 8-hex-digit counter.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{prefix}{y:04}{m:02}{d:02}{:02}{:02}{:02}{:04}{:08x}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_micros() / 100,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Decodes `%XX` escapes (IAM returns policy documents URL-encoded).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// A policy document as IAM returns it (maybe URL-encoded), normalised for comparison.
+pub fn policy_from_cloud(doc: &str) -> String {
+    let trimmed = doc.trim_start();
+    let text = if trimmed.starts_with('{') {
+        doc.to_string()
+    } else {
+        percent_decode(doc)
+    };
+    normalize_policy(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,4 +609,5 @@ mod tests {
         .unwrap();
         assert!(!explicit.s3_path_style());
     }
+
 }
