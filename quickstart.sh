@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quick start: builds terrane, starts a local AWS API (moto server) on a free port, and runs
 # the main job end to end on examples/quickstart: plan, apply, a no-change plan, a change made
-# behind terrane's back that the next plan reports as drift, apply to correct it, and destroy.
+# behind terrane's back that the next plan and the drift report show, apply to correct it, and
+# destroy.
 # Nothing here talks to real AWS; the store lives in a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -52,8 +53,9 @@ step "a second plan: nothing to do (exit code 0 with --detailed-exitcode)"
 "$TERRANE" plan --detailed-exitcode "$STACK"
 
 step "someone changes the queue behind terrane's back (AWS CLI: visibility timeout 60 -> 5)"
-QUEUE_URL="$("$TERRANE" output --raw queue_url)"
-aws sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes VisibilityTimeout=5
+QUEUE_URL="$("$TERRANE" output queue_url)"
+# AWS CLI v1 does not apply AWS_ENDPOINT_URL to every service: name the endpoint.
+aws --endpoint-url "$AWS_ENDPOINT_URL" sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes VisibilityTimeout=5
 
 step "terrane plan: the drift shows up, with its reason (exit code 2 = changes)"
 set +e
@@ -65,9 +67,21 @@ if [[ $code -ne 2 ]]; then
   exit 1
 fi
 
-step "terrane apply --auto-approve: puts the queue back as Git says"
+step "terrane drift: the one-shot drift report for CI (exit code 2 = drifted)"
+set +e
+"$TERRANE" drift "$STACK"
+code=$?
+set -e
+if [[ $code -ne 2 ]]; then
+  echo "expected the drift report to find the change (exit 2), got $code" >&2
+  exit 1
+fi
+
+step "terrane apply --auto-approve: puts the queue back as the configuration says"
 "$TERRANE" apply --auto-approve "$STACK"
-"$TERRANE" plan --detailed-exitcode "$STACK"
+
+step "terrane drift: in sync again (exit code 0)"
+"$TERRANE" drift "$STACK"
 
 step "terrane state list"
 "$TERRANE" state list

@@ -108,3 +108,25 @@ fn every_command_has_help() {
         assert!(out.contains("Usage: terrane"), "{out}");
     }
 }
+
+/// One configuration using every language feature (HCL and YAML side by side, modules nested two
+/// deep, count, for_each, dynamic blocks, templates, heredocs, moved/import blocks, provider
+/// aliases, a backend block) validates against the real provider schemas.
+#[test]
+fn every_language_feature_validates() {
+    let (code, out, err) = run(&["validate", "."], &fixture("language"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "Success! 16 resources, 1 data source.");
+    assert!(err.contains("backend"), "the backend block warns: {err}");
+    let (code, dot, err) = run(&["graph", "."], &fixture("language"));
+    assert_eq!(code, 0, "{err}");
+    for edge in [
+        // a YAML `queueUrlRef`, a module output, a splat over count, depends_on
+        r#""aws_sqs_queue_policy.yaml-jobs-policy" -> "aws_sqs_queue.yaml-jobs""#,
+        r#""aws_security_group.web" -> "module.network.aws_vpc.this""#,
+        r#""terraform_data.after" -> "terraform_data.counted[2]""#,
+        r#""terraform_data.after" -> "terraform_data.each[\"jobs\"]""#,
+    ] {
+        assert!(dot.contains(edge), "missing edge {edge} in\n{dot}");
+    }
+}
