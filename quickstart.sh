@@ -15,7 +15,9 @@ scripts/setup-venv.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 step "building terrane (the first build compiles the AWS SDK: several minutes on 2 cores)"
-cargo build --locked --bin terrane
+# The same build as the test command (scripts/test.sh), so the two share one set of artifacts:
+# a plain `cargo build` resolves dependency features differently and would compile everything again.
+cargo test --workspace --locked --no-run -q
 TERRANE="$CARGO_TARGET_DIR/debug/terrane"
 
 WORK="$(mktemp -d)"
