@@ -87,8 +87,9 @@ fn is_drift(c: &crate::plan::Change) -> bool {
 
 /// Applies the stack's policy to a plan: with `prune = false` deletions of resources removed
 /// from Git are dropped (the records stay, listed as unpruned); with `drift = "report"`
-/// in-place updates that only undo drift are kept as no-ops, so a new commit does not silently
-/// revert what the drift report is flagging. Returns the unpruned addresses.
+/// in-place updates that only undo drift, and re-creations of resources deleted outside
+/// terrane, are kept as no-ops, so a new commit does not silently revert what the drift
+/// report is flagging. Returns the unpruned addresses.
 fn apply_policy(stack: &StackConfig, plan: &mut Plan) -> Vec<String> {
     let mut unpruned = Vec::new();
     if !stack.prune {
@@ -103,8 +104,12 @@ fn apply_policy(stack: &StackConfig, plan: &mut Plan) -> Vec<String> {
     }
     if stack.drift == DriftPolicy::Report {
         for c in &mut plan.changes {
-            let drift_only =
-                c.action == Action::Update && c.reasons.iter().all(|r| *r == Reason::Drifted);
+            let drift_only = match c.action {
+                Action::Update => c.reasons.iter().all(|r| *r == Reason::Drifted),
+                // Deleted behind terrane's back: the drift check reports it as drifted too.
+                Action::Create => c.reasons == [Reason::Gone],
+                _ => false,
+            };
             if drift_only {
                 c.action = Action::NoOp;
                 c.after = c.before.clone();
@@ -754,6 +759,20 @@ mod tests {
         assert_eq!((r.plan.destroy, r.applied, r.resources), (1, true, 1));
         assert!(e.cloud.value_of("b").is_none());
 
+        // Deleted behind terrane's back with drift = report: flagged, and the next commit does
+        // not recreate it.
+        e.stack.drift = DriftPolicy::Report;
+        e.cloud.objects.lock().unwrap().clear();
+        assert_eq!(e.drift(false).await.drifted, ["mem_thing.a"]);
+        let ac = format!("{}{}", thing("a", "1"), thing("c", "1"));
+        let r = e.sync("c4", &[("cfg/main.tf", &ac)], true).await.unwrap();
+        assert_eq!((r.plan.add, r.applied), (1, true), "{}", r.plan_text);
+        assert_eq!(e.cloud.value_of("c").as_deref(), Some("1"));
+        assert!(
+            e.cloud.value_of("a").is_none(),
+            "drift = report recreated a"
+        );
+
         let h = e.history();
         assert!(
             h.contains(&("serve-plan".to_string(), Outcome::Succeeded)),
@@ -769,7 +788,7 @@ mod tests {
         );
         let runs = e.store.list_runs("s").unwrap();
         let last = runs.last().unwrap();
-        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c3"));
+        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c4"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
