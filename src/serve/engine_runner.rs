@@ -13,7 +13,7 @@ use crate::engine::{ApplyEvent, ApplyOptions, Engine, EngineError, PlanOptions, 
 use crate::graph::Graph;
 use crate::plan::{render, Action, Plan, Reason, Summary};
 use crate::providers::Registry;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use terrane_provider::{CallStats, Client, Provider, ProviderResult, Schema, Value};
@@ -104,21 +104,46 @@ fn apply_policy(stack: &StackConfig, plan: &mut Plan) -> Vec<String> {
     }
     if stack.drift == DriftPolicy::Report {
         for c in &mut plan.changes {
-            let drift_only = match c.action {
-                Action::Update => c.reasons.iter().all(|r| *r == Reason::Drifted),
-                // Deleted behind terrane's back: the drift check reports it as drifted too.
-                Action::Create => c.reasons == [Reason::Gone],
-                _ => false,
-            };
-            if drift_only {
-                c.action = Action::NoOp;
-                c.after = c.before.clone();
-                c.attrs.clear();
+            if c.action == Action::Update && c.reasons.iter().all(|r| *r == Reason::Drifted) {
+                keep_as_is(c);
             }
+        }
+        // Deleted behind terrane's back: the drift check reports it, so it is not recreated
+        // either, unless a change this commit makes depends on it (that change could not be
+        // applied without it). Repeated until stable: a recreated resource may need others.
+        let mut candidates: BTreeSet<usize> = (plan.changes.iter().enumerate())
+            .filter(|(_, c)| c.action == Action::Create && c.reasons == [Reason::Gone])
+            .map(|(i, _)| i)
+            .collect();
+        loop {
+            let needed: Vec<&String> = (plan.changes.iter().enumerate())
+                .filter(|(i, c)| c.action != Action::NoOp && !candidates.contains(i))
+                .flat_map(|(_, c)| &c.dependencies)
+                .collect();
+            let before = candidates.len();
+            candidates.retain(|&i| {
+                let a = &plan.changes[i].address;
+                !needed.iter().any(|d| {
+                    crate::engine::address_matches(d, a) || crate::engine::address_matches(a, d)
+                })
+            });
+            if candidates.len() == before {
+                break;
+            }
+        }
+        for i in candidates {
+            keep_as_is(&mut plan.changes[i]);
         }
     }
     plan.summary = Summary::of(&plan.changes);
     unpruned
+}
+
+/// Turns a change into a no-op that leaves the cloud as it is.
+fn keep_as_is(c: &mut crate::plan::Change) {
+    c.action = Action::NoOp;
+    c.after = c.before.clone();
+    c.attrs.clear();
 }
 
 /// Apply progress as log lines.
@@ -772,6 +797,12 @@ mod tests {
             e.cloud.value_of("a").is_none(),
             "drift = report recreated a"
         );
+        // Unless a new resource of the commit needs it: then it is created again for that.
+        let d = "resource \"mem_thing\" \"d\" {\n  name  = \"d\"\n  value = mem_thing.a.id\n}\n";
+        let acd = format!("{ac}{d}");
+        let r = e.sync("c5", &[("cfg/main.tf", &acd)], true).await.unwrap();
+        assert_eq!((r.plan.add, r.applied), (2, true), "{}", r.plan_text);
+        assert!(e.cloud.value_of("a").is_some() && e.cloud.value_of("d").is_some());
 
         let h = e.history();
         assert!(
@@ -788,7 +819,7 @@ mod tests {
         );
         let runs = e.store.list_runs("s").unwrap();
         let last = runs.last().unwrap();
-        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c4"));
+        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c5"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
