@@ -13,7 +13,7 @@ use crate::engine::{ApplyEvent, ApplyOptions, Engine, EngineError, PlanOptions, 
 use crate::graph::Graph;
 use crate::plan::{render, Action, Plan, Reason, Summary};
 use crate::providers::Registry;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use terrane_provider::{CallStats, Client, Provider, ProviderResult, Schema, Value};
@@ -87,8 +87,9 @@ fn is_drift(c: &crate::plan::Change) -> bool {
 
 /// Applies the stack's policy to a plan: with `prune = false` deletions of resources removed
 /// from Git are dropped (the records stay, listed as unpruned); with `drift = "report"`
-/// in-place updates that only undo drift are kept as no-ops, so a new commit does not silently
-/// revert what the drift report is flagging. Returns the unpruned addresses.
+/// in-place updates that only undo drift, and re-creations of resources deleted outside
+/// terrane, are kept as no-ops, so a new commit does not silently revert what the drift
+/// report is flagging. Returns the unpruned addresses.
 fn apply_policy(stack: &StackConfig, plan: &mut Plan) -> Vec<String> {
     let mut unpruned = Vec::new();
     if !stack.prune {
@@ -103,17 +104,46 @@ fn apply_policy(stack: &StackConfig, plan: &mut Plan) -> Vec<String> {
     }
     if stack.drift == DriftPolicy::Report {
         for c in &mut plan.changes {
-            let drift_only =
-                c.action == Action::Update && c.reasons.iter().all(|r| *r == Reason::Drifted);
-            if drift_only {
-                c.action = Action::NoOp;
-                c.after = c.before.clone();
-                c.attrs.clear();
+            if c.action == Action::Update && c.reasons.iter().all(|r| *r == Reason::Drifted) {
+                keep_as_is(c);
             }
+        }
+        // Deleted behind terrane's back: the drift check reports it, so it is not recreated
+        // either, unless a change this commit makes depends on it (that change could not be
+        // applied without it). Repeated until stable: a recreated resource may need others.
+        let mut candidates: BTreeSet<usize> = (plan.changes.iter().enumerate())
+            .filter(|(_, c)| c.action == Action::Create && c.reasons == [Reason::Gone])
+            .map(|(i, _)| i)
+            .collect();
+        loop {
+            let needed: Vec<&String> = (plan.changes.iter().enumerate())
+                .filter(|(i, c)| c.action != Action::NoOp && !candidates.contains(i))
+                .flat_map(|(_, c)| &c.dependencies)
+                .collect();
+            let before = candidates.len();
+            candidates.retain(|&i| {
+                let a = &plan.changes[i].address;
+                !needed.iter().any(|d| {
+                    crate::engine::address_matches(d, a) || crate::engine::address_matches(a, d)
+                })
+            });
+            if candidates.len() == before {
+                break;
+            }
+        }
+        for i in candidates {
+            keep_as_is(&mut plan.changes[i]);
         }
     }
     plan.summary = Summary::of(&plan.changes);
     unpruned
+}
+
+/// Turns a change into a no-op that leaves the cloud as it is.
+fn keep_as_is(c: &mut crate::plan::Change) {
+    c.action = Action::NoOp;
+    c.after = c.before.clone();
+    c.attrs.clear();
 }
 
 /// Apply progress as log lines.
@@ -754,6 +784,26 @@ mod tests {
         assert_eq!((r.plan.destroy, r.applied, r.resources), (1, true, 1));
         assert!(e.cloud.value_of("b").is_none());
 
+        // Deleted behind terrane's back with drift = report: flagged, and the next commit does
+        // not recreate it.
+        e.stack.drift = DriftPolicy::Report;
+        e.cloud.objects.lock().unwrap().clear();
+        assert_eq!(e.drift(false).await.drifted, ["mem_thing.a"]);
+        let ac = format!("{}{}", thing("a", "1"), thing("c", "1"));
+        let r = e.sync("c4", &[("cfg/main.tf", &ac)], true).await.unwrap();
+        assert_eq!((r.plan.add, r.applied), (1, true), "{}", r.plan_text);
+        assert_eq!(e.cloud.value_of("c").as_deref(), Some("1"));
+        assert!(
+            e.cloud.value_of("a").is_none(),
+            "drift = report recreated a"
+        );
+        // Unless a new resource of the commit needs it: then it is created again for that.
+        let d = "resource \"mem_thing\" \"d\" {\n  name  = \"d\"\n  value = mem_thing.a.id\n}\n";
+        let acd = format!("{ac}{d}");
+        let r = e.sync("c5", &[("cfg/main.tf", &acd)], true).await.unwrap();
+        assert_eq!((r.plan.add, r.applied), (2, true), "{}", r.plan_text);
+        assert!(e.cloud.value_of("a").is_some() && e.cloud.value_of("d").is_some());
+
         let h = e.history();
         assert!(
             h.contains(&("serve-plan".to_string(), Outcome::Succeeded)),
@@ -769,7 +819,7 @@ mod tests {
         );
         let runs = e.store.list_runs("s").unwrap();
         let last = runs.last().unwrap();
-        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c3"));
+        assert_eq!(last.commit.as_ref().map(|c| c.id.as_str()), Some("c5"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,3 +10,4 @@ mod engine;
 mod git;
 mod moto;
 mod serve;
+mod serve_aws;

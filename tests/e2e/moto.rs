@@ -38,7 +38,12 @@ fn free_port() -> u16 {
 impl Moto {
     /// Starts a fresh server and waits until it answers.
     pub fn start() -> Moto {
-        let port = free_port();
+        Moto::start_on(free_port())
+    }
+
+    /// Starts a fresh (empty) server on `port`: an outage test restarts moto where its clients
+    /// expect it.
+    pub fn start_on(port: u16) -> Moto {
         let bin = tool("moto_server");
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -1,7 +1,7 @@
 //! `terrane serve` as an operator runs it: the real binary, a real Git repository, a config file
 //! with two stacks, HTTP on a loopback port, a local notification receiver, SIGTERM at the end.
 //! Resources are `terraform_data` (no cloud), so this covers the service and the engine wiring;
-//! the cloud half (drift, moto outages) is listed as remaining in the service's issue.
+//! the cloud half (drift, moto outages) is in `serve_aws.rs`, which shares this harness.
 
 use super::cli::terrane;
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 const SECRET: &str = "e2e-webhook-secret";
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(super) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
         .args(args)
@@ -32,12 +32,12 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-struct Repo {
-    dir: PathBuf,
+pub(super) struct Repo {
+    pub(super) dir: PathBuf,
 }
 
 impl Repo {
-    fn commit(&self, files: &[(&str, &str)], removed: &[&str], msg: &str) -> String {
+    pub(super) fn commit(&self, files: &[(&str, &str)], removed: &[&str], msg: &str) -> String {
         for (p, text) in files {
             let path = self.dir.join(p);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -53,7 +53,7 @@ impl Repo {
 }
 
 /// Minimal HTTP/1.1 client: one request per connection.
-fn http(
+pub(super) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -85,14 +85,14 @@ fn http(
     (status, body.to_string())
 }
 
-fn json(addr: &str, path: &str) -> serde_json::Value {
+pub(super) fn json(addr: &str, path: &str) -> serde_json::Value {
     let (code, body) = http(addr, "GET", path, &[], b"");
     assert_eq!(code, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
 }
 
 /// A notification receiver: records each POSTed body.
-fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+pub(super) fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", l.local_addr().unwrap());
     let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
@@ -127,20 +127,25 @@ fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
     (url, got)
 }
 
-struct Serve {
+pub(super) struct Serve {
     child: Child,
-    addr: String,
-    logs: Arc<Mutex<Vec<String>>>,
+    pub(super) addr: String,
+    pub(super) logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Serve {
     /// Starts `terrane serve --config FILE` on a free port and waits until it listens.
-    fn start(config: &Path, state: &Path) -> Serve {
+    pub(super) fn start(config: &Path, state: &Path) -> Serve {
         Serve::start_with(&["--config".into(), config.display().to_string()], state)
     }
 
     /// Starts `terrane serve ARGS` on a free port and waits until it listens.
     fn start_with(args: &[String], state: &Path) -> Serve {
+        Serve::start_env(args, state, &[])
+    }
+
+    /// Starts `terrane serve ARGS` with extra environment (e.g. a moto endpoint).
+    pub(super) fn start_env(args: &[String], state: &Path, env: &[(String, String)]) -> Serve {
         let mut child = terrane()
             .arg("serve")
             .args(args)
@@ -156,6 +161,7 @@ impl Serve {
             ])
             .env("E2E_WEBHOOK_SECRET", SECRET)
             .env_remove("TERRANE_STATE")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -181,12 +187,12 @@ impl Serve {
         Serve { child, addr, logs }
     }
 
-    fn stack(&self, name: &str) -> serde_json::Value {
+    pub(super) fn stack(&self, name: &str) -> serde_json::Value {
         json(&self.addr, &format!("/status/{name}"))
     }
 
     /// Polls until `f` holds, for up to `secs`.
-    fn wait_for(&self, what: &str, secs: u64, f: impl Fn(&Serve) -> bool) {
+    pub(super) fn wait_for(&self, what: &str, secs: u64, f: impl Fn(&Serve) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while !f(self) {
             assert!(
@@ -219,7 +225,7 @@ impl Serve {
             .position(|l| l.contains(&format!("\"message\":\"{msg}\"")))
     }
 
-    fn terminate(mut self) -> i32 {
+    pub(super) fn terminate(mut self) -> i32 {
         let pid = self.child.id().to_string();
         let ok = Command::new("kill")
             .args(["-TERM", &pid])
