@@ -273,7 +273,11 @@ async fn create_then_second_plan_is_empty() {
 
     let again = env.plan(TWO).await;
     assert!(!again.has_changes(), "{:#?}", again.changes);
-    assert!(again.desired_updates.is_empty(), "{:?}", again.desired_updates);
+    assert!(
+        again.desired_updates.is_empty(),
+        "{:?}",
+        again.desired_updates
+    );
     assert_eq!(again.summary.noop, 2);
     let runs = env.store.list_runs("default").unwrap();
     assert_eq!(runs.len(), 1);

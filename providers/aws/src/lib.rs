@@ -3,21 +3,21 @@
 //! tags), the SDK clients, API call counting, and the dispatch from type name to module.
 
 mod clients;
+mod dynamodb;
+mod iam;
+mod iam_policy_document;
 mod kms;
 mod logs;
 mod meta;
 mod registry;
+mod route_table;
 mod s3;
 mod secretsmanager;
+mod security_group;
 mod sns;
 mod sqs;
 mod ssm;
 mod tagging;
-mod dynamodb;
-mod iam;
-mod iam_policy_document;
-mod route_table;
-mod security_group;
 pub mod util;
 mod vpc;
 

@@ -609,5 +609,4 @@ mod tests {
         .unwrap();
         assert!(!explicit.s3_path_style());
     }
-
 }
