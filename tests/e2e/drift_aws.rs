@@ -269,7 +269,17 @@ fn drift_against_aws_lists_exactly_what_changed_and_apply_restores() {
     let expected: BTreeMap<String, Vec<String>> = [
         ("aws_iam_role.app", vec!["assume_role_policy"]),
         ("aws_s3_bucket_policy.data", vec!["policy"]),
-        ("aws_security_group.web", vec!["ingress"]),
+        // The hand-made rule is a second ingress block; the first is unchanged.
+        (
+            "aws_security_group.web",
+            vec![
+                "ingress[1].cidr_blocks",
+                "ingress[1].from_port",
+                "ingress[1].protocol",
+                "ingress[1].self",
+                "ingress[1].to_port",
+            ],
+        ),
         (
             "aws_sqs_queue.jobs",
             vec!["tags.Team", "visibility_timeout_seconds"],
@@ -291,15 +301,15 @@ fn drift_against_aws_lists_exactly_what_changed_and_apply_restores() {
         trust["actual"].to_string().contains("lambda.amazonaws.com"),
         "{trust:#}"
     );
-    let ingress = attribute(&j, "aws_security_group.web", "ingress");
-    assert!(
-        ingress["actual"].to_string().contains("0.0.0.0/0"),
-        "{ingress:#}"
+    let cidrs = attribute(&j, "aws_security_group.web", "ingress[1].cidr_blocks");
+    assert_eq!(
+        cidrs["actual"],
+        serde_json::json!(["0.0.0.0/0"]),
+        "{cidrs:#}"
     );
-    assert!(
-        !ingress["expected"].to_string().contains("0.0.0.0/0"),
-        "{ingress:#}"
-    );
+    assert_eq!(cidrs["expected"], serde_json::Value::Null, "{cidrs:#}");
+    let port = attribute(&j, "aws_security_group.web", "ingress[1].from_port");
+    assert_eq!(port["actual"], 22, "{port:#}");
     let policy = attribute(&j, "aws_s3_bucket_policy.data", "policy");
     assert!(
         policy["actual"].to_string().contains("s3:DeleteObject"),
