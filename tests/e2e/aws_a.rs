@@ -131,13 +131,9 @@ impl Env {
             .unwrap_or_else(|e| panic!("second delete of {ty}: {e}"));
     }
 
-    /// Runs the AWS CLI against moto. The endpoint is passed explicitly: AWS CLI v1 ignores
-    /// `AWS_ENDPOINT_URL` for SQS and sends to the legacy queue.amazonaws.com.
+    /// Runs the AWS CLI against moto (which passes the endpoint explicitly).
     fn aws(&self, args: &[&str]) -> String {
-        let ep = self.moto.endpoint();
-        let mut a = vec!["--endpoint-url", ep.as_str()];
-        a.extend_from_slice(args);
-        self.moto.aws(&a)
+        self.moto.aws(args)
     }
 
     /// The AWS CLI's JSON answer.

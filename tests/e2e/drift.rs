@@ -351,7 +351,7 @@ fn unmanaged_with_only_built_in_types_finds_none() {
 }
 
 /// (testcase name, failure type) of every test case, checking the XML is well-formed.
-fn junit_failures(xml: &str) -> Vec<(String, Option<String>)> {
+pub(super) fn junit_failures(xml: &str) -> Vec<(String, Option<String>)> {
     use xmlparser::{ElementEnd, Token, Tokenizer};
     let mut stack: Vec<String> = Vec::new();
     let mut cases: Vec<(String, Option<String>)> = Vec::new();

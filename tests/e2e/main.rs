@@ -6,6 +6,7 @@ mod aws_b;
 mod ci_examples;
 mod cli;
 mod drift;
+mod drift_aws;
 mod engine;
 mod git;
 mod moto;

@@ -95,9 +95,13 @@ impl Moto {
     }
 
     /// Runs the AWS CLI against this server (a second client, for changes behind terrane's
-    /// back) and returns stdout; panics with stderr on failure.
+    /// back) and returns stdout; panics with stderr on failure. The endpoint is passed
+    /// explicitly: AWS CLI v1 ignores `AWS_ENDPOINT_URL` for SQS and would send to the legacy
+    /// queue.amazonaws.com.
     pub fn aws(&self, args: &[&str]) -> String {
         let out = Command::new(tool("aws"))
+            .arg("--endpoint-url")
+            .arg(self.endpoint())
             .args(args)
             .envs(self.env())
             .output()

@@ -60,10 +60,11 @@ pub(crate) trait ResourceType: Send + Sync {
         self.read(c, id, &Value::Null).await
     }
 
-    /// Every resource of this type in the account.
+    /// Every resource of this type in the account. Types that cannot be listed answer
+    /// `Unsupported`, which `terrane drift --unmanaged` skips; any other error fails the report.
     async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
         let _ = c;
-        Err(ProviderError::invalid(format!(
+        Err(ProviderError::unsupported(format!(
             "listing {} is not supported",
             self.schema().type_name
         )))

@@ -430,19 +430,10 @@ async fn list_buckets(c: &Clients) -> ProviderResult<BTreeMap<String, Option<Str
     }
 }
 
-/// Lists the buckets as a settings type's resources (one per bucket that has the setting is
-/// not knowable without a call per bucket, so every bucket is a candidate import id).
-async fn list_bucket_ids(c: &Clients, type_name: &str) -> ProviderResult<Vec<Listed>> {
-    Ok(list_buckets(c)
-        .await?
-        .into_keys()
-        .map(|id| Listed {
-            type_name: type_name.into(),
-            id,
-            tags: BTreeMap::new(),
-        })
-        .collect())
-}
+// The bucket settings types (policy, versioning, public access block, encryption) do not
+// list: a setting is part of its bucket, which `aws_s3_bucket` lists. Listing every bucket as
+// a candidate for each setting made `terrane drift --unmanaged` report one unmanaged setting
+// per bucket and type, managed buckets included (AWS gives every bucket default encryption).
 
 /// Maps a bucket-settings read error: a missing bucket or missing setting means "gone".
 fn gone_or<T>(r: Result<T, ProviderError>) -> ProviderResult<Option<T>> {
@@ -629,10 +620,6 @@ impl ResourceType for BucketVersioning {
                 .await;
         gone_or(r.map_err(|e| sdk_error("s3:PutBucketVersioning", e))).map(|_| ())
     }
-
-    async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        list_bucket_ids(c, "aws_s3_bucket_versioning").await
-    }
 }
 
 /// `aws_s3_bucket_policy`.
@@ -700,10 +687,6 @@ impl ResourceType for BucketPolicy {
     async fn delete(&self, c: &Clients, req: &DeleteRequest) -> ProviderResult<()> {
         let r = c.s3.delete_bucket_policy().bucket(&req.id).send().await;
         gone_or(r.map_err(|e| sdk_error("s3:DeleteBucketPolicy", e))).map(|_| ())
-    }
-
-    async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        list_bucket_ids(c, "aws_s3_bucket_policy").await
     }
 }
 
@@ -803,10 +786,6 @@ impl ResourceType for BucketPublicAccessBlock {
                 .send()
                 .await;
         gone_or(r.map_err(|e| sdk_error("s3:DeletePublicAccessBlock", e))).map(|_| ())
-    }
-
-    async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        list_bucket_ids(c, "aws_s3_bucket_public_access_block").await
     }
 }
 
@@ -943,10 +922,6 @@ impl ResourceType for BucketEncryption {
     async fn delete(&self, c: &Clients, req: &DeleteRequest) -> ProviderResult<()> {
         let r = c.s3.delete_bucket_encryption().bucket(&req.id).send().await;
         gone_or(r.map_err(|e| sdk_error("s3:DeleteBucketEncryption", e))).map(|_| ())
-    }
-
-    async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        list_bucket_ids(c, "aws_s3_bucket_server_side_encryption_configuration").await
     }
 }
 

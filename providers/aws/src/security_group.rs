@@ -640,6 +640,11 @@ impl ResourceType for SecurityGroup {
 // ---------------------------------------------------------------------------------------------
 // aws_vpc_security_group_ingress_rule / aws_vpc_security_group_egress_rule
 
+/// A standalone rule. It does not list for the unmanaged report: every group's rules would be
+/// listed, those an `aws_security_group` manages inline and those AWS creates (the default
+/// egress rule, the default group's rules) included, and a listed rule does not say which group
+/// it belongs to, so the report could not tell them from rules nobody manages. Groups are
+/// listed; a rule added by hand to a group with inline rules is drift of that group.
 pub(crate) struct SgRule {
     pub egress: bool,
 }
@@ -1018,27 +1023,6 @@ impl ResourceType for SgRule {
                 .map_err(|e| sdk_error("RevokeSecurityGroupIngress", e))
         };
         gone_ok(r)
-    }
-
-    async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        let out = c
-            .ec2
-            .describe_security_group_rules()
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
-        Ok(out
-            .security_group_rules()
-            .iter()
-            .filter(|r| r.is_egress() == Some(self.egress))
-            .filter_map(|r| {
-                Some(Listed {
-                    type_name: self.type_name().into(),
-                    id: r.security_group_rule_id()?.to_string(),
-                    tags: tag_map(r.tags()),
-                })
-            })
-            .collect())
     }
 
     fn plan(&self, settings: &AwsSettings, config: &mut Value) {

@@ -502,7 +502,9 @@ async fn list_queue_urls(c: &Clients) -> ProviderResult<Vec<String>> {
     }
 }
 
-/// `aws_sqs_queue_policy`: the queue's Policy attribute as a resource of its own.
+/// `aws_sqs_queue_policy`: the queue's Policy attribute as a resource of its own. It does not
+/// list for the unmanaged report: it is part of its queue, which `aws_sqs_queue` lists (listing
+/// every queue as a candidate reported each queue's policy as unmanaged, managed queues too).
 pub(crate) struct QueuePolicy;
 
 impl QueuePolicy {
@@ -581,18 +583,6 @@ impl ResourceType for QueuePolicy {
                 err => Err(err),
             },
         }
-    }
-
-    async fn list(&self, c: &Clients) -> ProviderResult<Vec<Listed>> {
-        Ok(list_queue_urls(c)
-            .await?
-            .into_iter()
-            .map(|id| Listed {
-                type_name: "aws_sqs_queue_policy".into(),
-                id,
-                tags: BTreeMap::new(),
-            })
-            .collect())
     }
 }
 
