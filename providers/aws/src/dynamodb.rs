@@ -10,7 +10,7 @@
 use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::util::{
-    block_list, bool_or, fill_default, opt_i64, opt_str, owned_by, plan_tags_all, read_tags,
+    attr_str, block_list, bool_or, opt_i64, owned_by, plan_default, plan_tags_all, read_tags,
     req_str, sdk_error, set_value, str_list, string_map, tags_with_owner,
 };
 use async_trait::async_trait;
@@ -62,7 +62,7 @@ fn key_schema(hash: &str, range: Option<&str>) -> ProviderResult<Vec<KeySchemaEl
 }
 
 fn projection(b: &Value) -> Projection {
-    let pt = opt_str(b, "projection_type").unwrap_or_else(|| "ALL".into());
+    let pt = attr_str(b, "projection_type").unwrap_or_else(|| "ALL".into());
     let nka = str_list(b.get("non_key_attributes"));
     Projection::builder()
         .projection_type(ProjectionType::from(pt.as_str()))
@@ -83,7 +83,7 @@ fn throughput(b: &Value) -> ProviderResult<Option<ProvisionedThroughput>> {
 }
 
 fn is_on_demand(config: &Value) -> bool {
-    opt_str(config, "billing_mode").as_deref() == Some("PAY_PER_REQUEST")
+    attr_str(config, "billing_mode").as_deref() == Some("PAY_PER_REQUEST")
 }
 
 fn attribute_definitions(config: &Value) -> ProviderResult<Vec<AttributeDefinition>> {
@@ -105,7 +105,10 @@ fn gsi(b: &Value, on_demand: bool) -> ProviderResult<GlobalSecondaryIndex> {
     let hash = req_str(b, "hash_key", "global_secondary_index")?;
     let mut g = GlobalSecondaryIndex::builder()
         .index_name(req_str(b, "name", "global_secondary_index")?)
-        .set_key_schema(Some(key_schema(&hash, opt_str(b, "range_key").as_deref())?))
+        .set_key_schema(Some(key_schema(
+            &hash,
+            attr_str(b, "range_key").as_deref(),
+        )?))
         .projection(projection(b));
     if !on_demand {
         g = g.set_provisioned_throughput(throughput(b)?);
@@ -451,17 +454,17 @@ impl Table {
         // Global secondary indexes: one change per UpdateTable call.
         let want: BTreeMap<String, &Value> = block_list(config, "global_secondary_index")
             .into_iter()
-            .filter_map(|g| Some((opt_str(g, "name")?, g)))
+            .filter_map(|g| Some((attr_str(g, "name")?, g)))
             .collect();
         let have: BTreeMap<String, Value> = block_list(&cur, "global_secondary_index")
             .into_iter()
-            .filter_map(|g| Some((opt_str(g, "name")?, g.clone())))
+            .filter_map(|g| Some((attr_str(g, "name")?, g.clone())))
             .collect();
         let shape = |g: &Value| {
             (
-                opt_str(g, "hash_key"),
-                opt_str(g, "range_key"),
-                opt_str(g, "projection_type").unwrap_or_else(|| "ALL".into()),
+                attr_str(g, "hash_key"),
+                attr_str(g, "range_key"),
+                attr_str(g, "projection_type").unwrap_or_else(|| "ALL".into()),
                 {
                     let mut v = str_list(g.get("non_key_attributes"));
                     v.sort();
@@ -525,7 +528,7 @@ impl Table {
                         .index_name(gname)
                         .set_key_schema(Some(key_schema(
                             &hash,
-                            opt_str(w, "range_key").as_deref(),
+                            attr_str(w, "range_key").as_deref(),
                         )?))
                         .projection(projection(w))
                         .set_provisioned_throughput(built.provisioned_throughput().cloned())
@@ -546,7 +549,7 @@ impl Table {
 
         // Streams.
         let want_stream = bool_or(config, "stream_enabled", false);
-        let want_view = opt_str(config, "stream_view_type");
+        let want_view = attr_str(config, "stream_view_type");
         if bool_or(&cur, "stream_enabled", false) != want_stream
             || (want_stream && cur.get_str("stream_view_type").map(str::to_string) != want_view)
         {
@@ -563,7 +566,7 @@ impl Table {
         }
 
         // Table class and deletion protection.
-        let want_class = opt_str(config, "table_class").unwrap_or_else(|| "STANDARD".into());
+        let want_class = attr_str(config, "table_class").unwrap_or_else(|| "STANDARD".into());
         if cur.get_str("table_class") != Some(want_class.as_str()) {
             upd()
                 .table_class(TableClass::from(want_class.as_str()))
@@ -587,10 +590,10 @@ impl Table {
             let have_on = block_list(&cur, "server_side_encryption")
                 .first()
                 .is_some_and(|s| bool_or(s, "enabled", false));
-            let want_key = opt_str(sse, "kms_key_arn");
+            let want_key = attr_str(sse, "kms_key_arn");
             let have_key = block_list(&cur, "server_side_encryption")
                 .first()
-                .and_then(|s| opt_str(s, "kms_key_arn"));
+                .and_then(|s| attr_str(s, "kms_key_arn"));
             if want_on != have_on || (want_key.is_some() && want_key != have_key) {
                 let mut spec = SseSpecification::builder().enabled(want_on);
                 if want_on {
@@ -612,7 +615,7 @@ impl Table {
         // Time to live.
         let want_ttl = block_list(config, "ttl").first().map(|t| {
             (
-                opt_str(t, "attribute_name").unwrap_or_default(),
+                attr_str(t, "attribute_name").unwrap_or_default(),
                 bool_or(t, "enabled", false),
             )
         });
@@ -833,7 +836,7 @@ impl ResourceType for Table {
                 .set_attribute_definitions(Some(attribute_definitions(cfg)?))
                 .set_key_schema(Some(key_schema(
                     &hash,
-                    opt_str(cfg, "range_key").as_deref(),
+                    attr_str(cfg, "range_key").as_deref(),
                 )?))
                 .billing_mode(if on_demand {
                     BillingMode::PayPerRequest
@@ -841,7 +844,7 @@ impl ResourceType for Table {
                     BillingMode::Provisioned
                 })
                 .table_class(TableClass::from(
-                    opt_str(cfg, "table_class")
+                    attr_str(cfg, "table_class")
                         .unwrap_or_else(|| "STANDARD".into())
                         .as_str(),
                 ))
@@ -884,7 +887,7 @@ impl ResourceType for Table {
                     StreamSpecification::builder()
                         .stream_enabled(true)
                         .set_stream_view_type(
-                            opt_str(cfg, "stream_view_type")
+                            attr_str(cfg, "stream_view_type")
                                 .as_deref()
                                 .map(StreamViewType::from),
                         )
@@ -895,7 +898,7 @@ impl ResourceType for Table {
             if let Some(sse) = block_list(cfg, "server_side_encryption").first() {
                 if bool_or(sse, "enabled", false) {
                     let mut spec = SseSpecification::builder().enabled(true);
-                    if let Some(k) = opt_str(sse, "kms_key_arn") {
+                    if let Some(k) = attr_str(sse, "kms_key_arn") {
                         spec = spec
                             .sse_type(aws_sdk_dynamodb::types::SseType::Kms)
                             .kms_master_key_id(k);
@@ -979,12 +982,12 @@ impl ResourceType for Table {
     }
 
     fn plan(&self, settings: &AwsSettings, config: &mut Value) {
-        fill_default(config, "billing_mode", Value::string("PROVISIONED"));
-        fill_default(config, "stream_enabled", Value::Bool(false));
-        fill_default(config, "table_class", Value::string("STANDARD"));
-        fill_default(config, "deletion_protection_enabled", Value::Bool(false));
+        plan_default(config, "billing_mode", Value::string("PROVISIONED"));
+        plan_default(config, "stream_enabled", Value::Bool(false));
+        plan_default(config, "table_class", Value::string("STANDARD"));
+        plan_default(config, "deletion_protection_enabled", Value::Bool(false));
         let name = config.get("name").cloned().unwrap_or(Value::Unknown);
-        fill_default(config, "id", name);
+        plan_default(config, "id", name);
         plan_tags_all(&settings.default_tags, config);
     }
 }

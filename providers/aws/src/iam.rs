@@ -10,7 +10,7 @@
 use crate::clients::Clients;
 use crate::registry::ResourceType;
 use crate::util::{
-    block_list, bool_or, fill_default, opt_i64, opt_str, owned_by, plan_tags_all,
+    attr_str, block_list, bool_or, opt_i64, owned_by, plan_default, plan_tags_all,
     policy_from_cloud, read_tags, req_str, sdk_error, set_value, str_list, string_map,
     tags_with_owner, unique_name,
 };
@@ -60,8 +60,8 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
 
 /// The name to create: `name`, else `name_prefix` + a unique suffix, else `terraform-` + one.
 fn chosen_name(config: &Value) -> String {
-    opt_str(config, "name").unwrap_or_else(|| {
-        unique_name(&opt_str(config, "name_prefix").unwrap_or_else(|| "terraform-".into()))
+    attr_str(config, "name").unwrap_or_else(|| {
+        unique_name(&attr_str(config, "name_prefix").unwrap_or_else(|| "terraform-".into()))
     })
 }
 
@@ -198,7 +198,7 @@ impl Role {
                 .await
                 .map_err(|e| sdk_error("UpdateAssumeRolePolicy", e))?;
         }
-        let want_desc = opt_str(config, "description").unwrap_or_default();
+        let want_desc = attr_str(config, "description").unwrap_or_default();
         let want_max = opt_i64(config, "max_session_duration").unwrap_or(3600) as i32;
         if role.description().unwrap_or_default() != want_desc
             || role.max_session_duration().unwrap_or(3600) != want_max
@@ -212,7 +212,7 @@ impl Role {
                 .await
                 .map_err(|e| sdk_error("UpdateRole", e))?;
         }
-        let want_pb = opt_str(config, "permissions_boundary");
+        let want_pb = attr_str(config, "permissions_boundary");
         let have_pb = role
             .permissions_boundary()
             .and_then(|p| p.permissions_boundary_arn())
@@ -262,7 +262,7 @@ impl Role {
         if manages_inline {
             let want: BTreeMap<String, String> = block_list(config, "inline_policy")
                 .into_iter()
-                .filter_map(|b| Some((opt_str(b, "name")?, opt_str(b, "policy")?)))
+                .filter_map(|b| Some((attr_str(b, "name")?, attr_str(b, "policy")?)))
                 .collect();
             let have = Self::inline_policies(c, name).await?;
             for (pname, doc) in &want {
@@ -467,20 +467,20 @@ impl ResourceType for Role {
                 .create_role()
                 .role_name(&name)
                 .assume_role_policy_document(crate::util::normalize_policy(&trust))
-                .path(opt_str(cfg, "path").unwrap_or_else(|| "/".into()))
+                .path(attr_str(cfg, "path").unwrap_or_else(|| "/".into()))
                 .max_session_duration(opt_i64(cfg, "max_session_duration").unwrap_or(3600) as i32)
                 .set_tags(Some(iam_tags(&tags)));
-            if let Some(d) = opt_str(cfg, "description") {
+            if let Some(d) = attr_str(cfg, "description") {
                 b = b.description(d);
             }
-            if let Some(pb) = opt_str(cfg, "permissions_boundary") {
+            if let Some(pb) = attr_str(cfg, "permissions_boundary") {
                 b = b.permissions_boundary(pb);
             }
             b.send().await.map_err(|e| sdk_error("CreateRole", e))?;
         }
         Self::reconcile(c, &name, cfg, &Value::Null, &req.owner).await?;
         let mut prior = cfg.clone();
-        fill_default(&mut prior, "force_detach_policies", Value::Bool(false));
+        plan_default(&mut prior, "force_detach_policies", Value::Bool(false));
         Self::read_role(c, &name, &prior)
             .await?
             .ok_or_else(|| ProviderError::other(format!("IAM role {name} vanished after create")))
@@ -493,7 +493,7 @@ impl ResourceType for Role {
     async fn update(&self, c: &Clients, req: &UpdateRequest) -> ProviderResult<Value> {
         Self::reconcile(c, &req.id, &req.config, &req.prior, &req.owner).await?;
         let mut prior = req.config.clone();
-        fill_default(&mut prior, "force_detach_policies", Value::Bool(false));
+        plan_default(&mut prior, "force_detach_policies", Value::Bool(false));
         Self::read_role(c, &req.id, &prior)
             .await?
             .ok_or_else(|| ProviderError::not_found(format!("IAM role {} is gone", req.id)))
@@ -531,7 +531,7 @@ impl ResourceType for Role {
         } else {
             block_list(&req.prior, "inline_policy")
                 .into_iter()
-                .filter_map(|b| opt_str(b, "name"))
+                .filter_map(|b| attr_str(b, "name"))
                 .collect()
         };
         for p in inline {
@@ -609,9 +609,9 @@ impl ResourceType for Role {
     }
 
     fn plan(&self, settings: &crate::clients::AwsSettings, config: &mut Value) {
-        fill_default(config, "path", Value::string("/"));
-        fill_default(config, "max_session_duration", Value::Number(3600.0));
-        fill_default(config, "force_detach_policies", Value::Bool(false));
+        plan_default(config, "path", Value::string("/"));
+        plan_default(config, "max_session_duration", Value::Number(3600.0));
+        plan_default(config, "force_detach_policies", Value::Bool(false));
         normalize_json_attr(config, "assume_role_policy");
         plan_tags_all(&settings.default_tags, config);
     }
@@ -809,7 +809,7 @@ impl ResourceType for Policy {
     async fn create(&self, c: &Clients, req: &CreateRequest) -> ProviderResult<Value> {
         let cfg = &req.config;
         let name = chosen_name(cfg);
-        let path = opt_str(cfg, "path").unwrap_or_else(|| "/".into());
+        let path = attr_str(cfg, "path").unwrap_or_else(|| "/".into());
         let doc = crate::util::normalize_policy(&req_str(cfg, "policy", "aws_iam_policy")?);
         let arn = Self::arn_for(c, &Self::account(c).await?, &path, &name);
         let existing = found(
@@ -839,7 +839,7 @@ impl ResourceType for Policy {
                     .path(&path)
                     .policy_document(&doc)
                     .set_tags(Some(iam_tags(&tags)));
-                if let Some(d) = opt_str(cfg, "description") {
+                if let Some(d) = attr_str(cfg, "description") {
                     b = b.description(d);
                 }
                 let out = b.send().await.map_err(|e| sdk_error("CreatePolicy", e))?;
@@ -956,7 +956,7 @@ impl ResourceType for Policy {
     }
 
     fn plan(&self, settings: &crate::clients::AwsSettings, config: &mut Value) {
-        fill_default(config, "path", Value::string("/"));
+        plan_default(config, "path", Value::string("/"));
         normalize_json_attr(config, "policy");
         plan_tags_all(&settings.default_tags, config);
     }
@@ -1092,7 +1092,7 @@ impl ResourceType for RolePolicy {
             (Some(r), Some(n)) => Value::String(format!("{r}:{n}")),
             _ => Value::Unknown,
         };
-        fill_default(config, "id", id);
+        plan_default(config, "id", id);
     }
 }
 
@@ -1181,7 +1181,7 @@ impl ResourceType for RolePolicyAttachment {
             (Some(r), Some(a)) => Value::String(format!("{r}/{a}")),
             _ => Value::Unknown,
         };
-        fill_default(config, "id", id);
+        plan_default(config, "id", id);
     }
 }
 
@@ -1318,9 +1318,9 @@ impl ResourceType for User {
             .iam
             .create_user()
             .user_name(&name)
-            .path(opt_str(cfg, "path").unwrap_or_else(|| "/".into()))
+            .path(attr_str(cfg, "path").unwrap_or_else(|| "/".into()))
             .set_tags(Some(iam_tags(&desired_tags(c, cfg, &req.owner))));
-        if let Some(pb) = opt_str(cfg, "permissions_boundary") {
+        if let Some(pb) = attr_str(cfg, "permissions_boundary") {
             b = b.permissions_boundary(pb);
         }
         b.send().await.map_err(|e| sdk_error("CreateUser", e))?;
@@ -1337,7 +1337,7 @@ impl ResourceType for User {
         let cfg = &req.config;
         let mut name = req.id.clone();
         let want_name = req_str(cfg, "name", "aws_iam_user")?;
-        let want_path = opt_str(cfg, "path").unwrap_or_else(|| "/".into());
+        let want_path = attr_str(cfg, "path").unwrap_or_else(|| "/".into());
         let cur = Self::read_user(c, &name, &req.prior)
             .await?
             .ok_or_else(|| ProviderError::not_found(format!("IAM user {name} is gone")))?;
@@ -1352,7 +1352,7 @@ impl ResourceType for User {
                 .map_err(|e| sdk_error("UpdateUser", e))?;
             name = want_name;
         }
-        let want_pb = opt_str(cfg, "permissions_boundary");
+        let want_pb = attr_str(cfg, "permissions_boundary");
         if cur.get_str("permissions_boundary").map(str::to_string) != want_pb {
             match want_pb {
                 Some(pb) => c
@@ -1485,8 +1485,8 @@ impl ResourceType for User {
     }
 
     fn plan(&self, settings: &crate::clients::AwsSettings, config: &mut Value) {
-        fill_default(config, "path", Value::string("/"));
-        fill_default(config, "force_destroy", Value::Bool(false));
+        plan_default(config, "path", Value::string("/"));
+        plan_default(config, "force_destroy", Value::Bool(false));
         plan_tags_all(&settings.default_tags, config);
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::clients::Clients;
 use crate::registry::ResourceType;
-use crate::util::{block_list, opt_str, str_list};
+use crate::util::{attr_str, block_list, str_list};
 use async_trait::async_trait;
 use terrane_provider::{
     AttrType, Attribute, Block, BlockSchema, ProviderError, ProviderResult, Schema, Value,
@@ -351,7 +351,7 @@ fn build(config: &Value) -> ProviderResult<Doc> {
         merged.merge(doc);
     }
 
-    let version = opt_str(config, "version").unwrap_or_else(|| "2012-10-17".into());
+    let version = attr_str(config, "version").unwrap_or_else(|| "2012-10-17".into());
     if version != "2012-10-17" && version != "2008-10-17" {
         return Err(err(format!(
             "version must be \"2012-10-17\" or \"2008-10-17\", not {version:?}"
@@ -359,12 +359,12 @@ fn build(config: &Value) -> ProviderResult<Doc> {
     }
     let mut doc = Doc {
         version: version.clone(),
-        id: opt_str(config, "policy_id").unwrap_or_default(),
+        id: attr_str(config, "policy_id").unwrap_or_default(),
         statements: Vec::new(),
     };
     let mut sids = std::collections::BTreeSet::new();
     for (i, st) in block_list(config, "statement").into_iter().enumerate() {
-        let sid = opt_str(st, "sid").unwrap_or_default();
+        let sid = attr_str(st, "sid").unwrap_or_default();
         if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(err(format!(
                 "statement {i}: sid {sid:?} must only include alphanumeric characters"
@@ -375,7 +375,7 @@ fn build(config: &Value) -> ProviderResult<Doc> {
                 "duplicate Sid ({sid}); remove the Sid or make it unique"
             )));
         }
-        let effect = opt_str(st, "effect").unwrap_or_else(|| "Allow".into());
+        let effect = attr_str(st, "effect").unwrap_or_else(|| "Allow".into());
         if effect != "Allow" && effect != "Deny" {
             return Err(err(format!(
                 "statement {i}: effect must be \"Allow\" or \"Deny\", not {effect:?}"
@@ -394,7 +394,7 @@ fn build(config: &Value) -> ProviderResult<Doc> {
             block_list(st, k)
                 .into_iter()
                 .map(|p| {
-                    let ty = opt_str(p, "type").unwrap_or_default();
+                    let ty = attr_str(p, "type").unwrap_or_default();
                     let ids = decode_set(str_list(p.get("identifiers")));
                     Ok((ty, replace_vars(ids, &version, "identifiers")?))
                 })
@@ -403,8 +403,8 @@ fn build(config: &Value) -> ProviderResult<Doc> {
         let conditions = block_list(st, "condition")
             .into_iter()
             .map(|c| {
-                let test = opt_str(c, "test").unwrap_or_default();
-                let var = opt_str(c, "variable").unwrap_or_default();
+                let test = attr_str(c, "test").unwrap_or_default();
+                let var = attr_str(c, "variable").unwrap_or_default();
                 // Values keep their order and empty strings (`"home/"` prefixes often include "").
                 let vals: Vec<String> = match c.get("values") {
                     Some(Value::List(l)) => l.iter().filter_map(Value::to_string_lossy).collect(),

@@ -7,7 +7,7 @@
 
 use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
-use crate::util::{block_list, opt_str, plan_tags_all, read_tags, req_str, sdk_error, set_value};
+use crate::util::{attr_str, block_list, plan_tags_all, read_tags, req_str, sdk_error, set_value};
 use crate::vpc::{
     create_tags_for, describe_batch, ec2_arn, filter, first_of, gone_ok, id_filter, owner_filters,
     s, spread, sync_tags, tag_map, tag_spec,
@@ -49,11 +49,11 @@ fn route_block() -> BlockSchema {
 
 /// A route as the config writes it: (destination key, destination, target key, target).
 fn route_of_block(b: &Value) -> Option<(String, String, String, String)> {
-    let (dk, dv) = DESTS.iter().find_map(|k| opt_str(b, k).map(|v| (*k, v)))?;
+    let (dk, dv) = DESTS.iter().find_map(|k| attr_str(b, k).map(|v| (*k, v)))?;
     let (tk, tv) = TARGETS
         .iter()
         .chain(["core_network_arn"].iter())
-        .find_map(|k| opt_str(b, k).map(|v| (*k, v)))?;
+        .find_map(|k| attr_str(b, k).map(|v| (*k, v)))?;
     Some((dk.into(), dv, tk.into(), tv))
 }
 
@@ -549,8 +549,8 @@ impl ResourceType for RouteTableAssociation {
     async fn create(&self, c: &Clients, req: &CreateRequest) -> ProviderResult<Value> {
         let cfg = &req.config;
         let rtb = req_str(cfg, "route_table_id", "aws_route_table_association")?;
-        let subnet = opt_str(cfg, "subnet_id");
-        let gateway = opt_str(cfg, "gateway_id");
+        let subnet = attr_str(cfg, "subnet_id");
+        let gateway = attr_str(cfg, "gateway_id");
         if subnet.is_some() == gateway.is_some() {
             return Err(ProviderError::invalid(
                 "aws_route_table_association: set exactly one of subnet_id and gateway_id",

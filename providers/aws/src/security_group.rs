@@ -11,7 +11,7 @@
 use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::util::{
-    block_list, bool_or, fill_default, opt_i64, opt_str, owned_by, plan_tags_all, read_tags,
+    attr_str, block_list, bool_or, opt_i64, owned_by, plan_default, plan_tags_all, read_tags,
     req_str, sdk_error, set_value, str_list, unique_name,
 };
 use crate::vpc::{
@@ -62,7 +62,7 @@ enum Source {
 
 /// The atoms of a config (or prior) rule block.
 fn block_atoms(b: &Value, self_id: &str) -> Vec<Atom> {
-    let protocol = normalize_protocol(&opt_str(b, "protocol").unwrap_or_else(|| "-1".into()));
+    let protocol = normalize_protocol(&attr_str(b, "protocol").unwrap_or_else(|| "-1".into()));
     let (from, to) = if protocol == "-1" {
         (0, 0)
     } else {
@@ -71,7 +71,7 @@ fn block_atoms(b: &Value, self_id: &str) -> Vec<Atom> {
             opt_i64(b, "to_port").unwrap_or(0),
         )
     };
-    let description = opt_str(b, "description").unwrap_or_default();
+    let description = attr_str(b, "description").unwrap_or_default();
     let mut sources = Vec::new();
     sources.extend(str_list(b.get("cidr_blocks")).into_iter().map(Source::Cidr));
     sources.extend(
@@ -478,12 +478,12 @@ impl ResourceType for SecurityGroup {
 
     async fn create(&self, c: &Clients, req: &CreateRequest) -> ProviderResult<Value> {
         let cfg = &req.config;
-        let name = opt_str(cfg, "name").unwrap_or_else(|| {
-            unique_name(&opt_str(cfg, "name_prefix").unwrap_or_else(|| "terraform-".into()))
+        let name = attr_str(cfg, "name").unwrap_or_else(|| {
+            unique_name(&attr_str(cfg, "name_prefix").unwrap_or_else(|| "terraform-".into()))
         });
-        let vpc = opt_str(cfg, "vpc_id");
+        let vpc = attr_str(cfg, "vpc_id");
         // A generated name cannot be found again after a crash: look for our tags instead.
-        let mut filters = if opt_str(cfg, "name").is_some() {
+        let mut filters = if attr_str(cfg, "name").is_some() {
             vec![filter("group-name", &[&name])]
         } else {
             owner_filters(&req.owner)
@@ -516,7 +516,7 @@ impl ResourceType for SecurityGroup {
                 .create_security_group()
                 .group_name(&name)
                 .description(
-                    opt_str(cfg, "description").unwrap_or_else(|| "Managed by Terraform".into()),
+                    attr_str(cfg, "description").unwrap_or_else(|| "Managed by Terraform".into()),
                 )
                 .tag_specifications(tag_spec(
                     Ec2Type::SecurityGroup,
@@ -618,8 +618,8 @@ impl ResourceType for SecurityGroup {
     }
 
     fn plan(&self, settings: &AwsSettings, config: &mut Value) {
-        fill_default(config, "description", Value::string("Managed by Terraform"));
-        fill_default(config, "revoke_rules_on_delete", Value::Bool(false));
+        plan_default(config, "description", Value::string("Managed by Terraform"));
+        plan_default(config, "revoke_rules_on_delete", Value::Bool(false));
         if let Some(m) = config.as_map_mut() {
             for key in ["ingress", "egress"] {
                 if let Some(Value::List(blocks)) = m.get_mut(key) {
@@ -734,32 +734,32 @@ impl SgRule {
 
     fn request(config: &Value) -> SecurityGroupRuleRequest {
         let protocol =
-            normalize_protocol(&opt_str(config, "ip_protocol").unwrap_or_else(|| "-1".into()));
+            normalize_protocol(&attr_str(config, "ip_protocol").unwrap_or_else(|| "-1".into()));
         let mut b = SecurityGroupRuleRequest::builder().ip_protocol(&protocol);
         if protocol != "-1" {
             b = b
                 .set_from_port(opt_i64(config, "from_port").map(|p| p as i32))
                 .set_to_port(opt_i64(config, "to_port").map(|p| p as i32));
         }
-        b.set_cidr_ipv4(opt_str(config, "cidr_ipv4"))
-            .set_cidr_ipv6(opt_str(config, "cidr_ipv6"))
-            .set_prefix_list_id(opt_str(config, "prefix_list_id"))
-            .set_referenced_group_id(opt_str(config, "referenced_security_group_id"))
-            .set_description(opt_str(config, "description"))
+        b.set_cidr_ipv4(attr_str(config, "cidr_ipv4"))
+            .set_cidr_ipv6(attr_str(config, "cidr_ipv6"))
+            .set_prefix_list_id(attr_str(config, "prefix_list_id"))
+            .set_referenced_group_id(attr_str(config, "referenced_security_group_id"))
+            .set_description(attr_str(config, "description"))
             .build()
     }
 
     fn permission(config: &Value) -> IpPermission {
         let protocol =
-            normalize_protocol(&opt_str(config, "ip_protocol").unwrap_or_else(|| "-1".into()));
-        let d = opt_str(config, "description");
+            normalize_protocol(&attr_str(config, "ip_protocol").unwrap_or_else(|| "-1".into()));
+        let d = attr_str(config, "description");
         let mut b = IpPermission::builder().ip_protocol(&protocol);
         if protocol != "-1" {
             b = b
                 .set_from_port(opt_i64(config, "from_port").map(|p| p as i32))
                 .set_to_port(opt_i64(config, "to_port").map(|p| p as i32));
         }
-        if let Some(c) = opt_str(config, "cidr_ipv4") {
+        if let Some(c) = attr_str(config, "cidr_ipv4") {
             b = b.ip_ranges(
                 IpRange::builder()
                     .cidr_ip(c)
@@ -767,7 +767,7 @@ impl SgRule {
                     .build(),
             );
         }
-        if let Some(c) = opt_str(config, "cidr_ipv6") {
+        if let Some(c) = attr_str(config, "cidr_ipv6") {
             b = b.ipv6_ranges(
                 Ipv6Range::builder()
                     .cidr_ipv6(c)
@@ -775,7 +775,7 @@ impl SgRule {
                     .build(),
             );
         }
-        if let Some(p) = opt_str(config, "prefix_list_id") {
+        if let Some(p) = attr_str(config, "prefix_list_id") {
             b = b.prefix_list_ids(
                 PrefixListId::builder()
                     .prefix_list_id(p)
@@ -783,7 +783,7 @@ impl SgRule {
                     .build(),
             );
         }
-        if let Some(g) = opt_str(config, "referenced_security_group_id") {
+        if let Some(g) = attr_str(config, "referenced_security_group_id") {
             b = b.user_id_group_pairs(
                 UserIdGroupPair::builder()
                     .group_id(g)
@@ -802,7 +802,7 @@ impl SgRule {
             "referenced_security_group_id",
         ]
         .iter()
-        .filter(|k| opt_str(config, k).is_some())
+        .filter(|k| attr_str(config, k).is_some())
         .count();
         if n != 1 {
             return Err(ProviderError::invalid(format!(
@@ -810,7 +810,7 @@ impl SgRule {
                 self.type_name()
             )));
         }
-        let protocol = normalize_protocol(&opt_str(config, "ip_protocol").unwrap_or_default());
+        let protocol = normalize_protocol(&attr_str(config, "ip_protocol").unwrap_or_default());
         if protocol != "-1"
             && (opt_i64(config, "from_port").is_none() || opt_i64(config, "to_port").is_none())
         {

@@ -397,16 +397,10 @@ pub fn plan_json_doc(config: &mut Value, k: &str) {
 
 // ---- Helpers added for the IAM, DynamoDB and EC2/VPC modules (aws-b). ----
 
-/// A string attribute, treating null and `""` as absent (numbers and bools are stringified).
-pub fn opt_str(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::to_string_lossy)
-        .filter(|s| !s.is_empty())
-}
-
 /// A required string attribute; a clear error names the attribute when it is missing.
 pub fn req_str(v: &Value, key: &str, type_name: &str) -> Result<String, ProviderError> {
-    opt_str(v, key).ok_or_else(|| ProviderError::invalid(format!("{type_name}: {key} must be set")))
+    attr_str(v, key)
+        .ok_or_else(|| ProviderError::invalid(format!("{type_name}: {key} must be set")))
 }
 
 /// A bool attribute with a default for null/absent.
@@ -472,15 +466,6 @@ pub fn read_tags(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     (map_value(&user), map_value(&cloud))
-}
-
-/// Sets `key` to `value` in an object value when the config left it null or absent.
-pub fn fill_default(config: &mut Value, key: &str, value: Value) {
-    if let Some(m) = config.as_map_mut() {
-        if m.get(key).is_none_or(Value::is_null) {
-            m.insert(key.to_string(), value);
-        }
-    }
 }
 
 /// A unique name from a prefix, as Terraform's `name_prefix` makes them:

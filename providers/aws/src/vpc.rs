@@ -11,7 +11,7 @@
 use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::util::{
-    bool_or, fill_default, opt_str, plan_tags_all, read_tags, req_str, sdk_error, string_map,
+    attr_str, bool_or, plan_default, plan_tags_all, read_tags, req_str, sdk_error, string_map,
     tags_with_owner,
 };
 use async_trait::async_trait;
@@ -427,7 +427,7 @@ impl Vpc {
                 .await
                 .map_err(|e| sdk_error("ModifyVpcAttribute", e))?;
         }
-        let want_tenancy = opt_str(config, "instance_tenancy").unwrap_or_else(|| "default".into());
+        let want_tenancy = attr_str(config, "instance_tenancy").unwrap_or_else(|| "default".into());
         if let Some(cur) = current.and_then(|v| v.get_str("instance_tenancy")) {
             if cur != want_tenancy && want_tenancy == "default" {
                 c.ec2
@@ -503,7 +503,7 @@ impl ResourceType for Vpc {
             id
         } else {
             let cidr = req_str(cfg, "cidr_block", "aws_vpc")?;
-            let tenancy = opt_str(cfg, "instance_tenancy").unwrap_or_else(|| "default".into());
+            let tenancy = attr_str(cfg, "instance_tenancy").unwrap_or_else(|| "default".into());
             let out = c
                 .ec2
                 .create_vpc()
@@ -590,10 +590,10 @@ impl ResourceType for Vpc {
     }
 
     fn plan(&self, settings: &AwsSettings, config: &mut Value) {
-        fill_default(config, "instance_tenancy", Value::string("default"));
-        fill_default(config, "enable_dns_support", Value::Bool(true));
-        fill_default(config, "enable_dns_hostnames", Value::Bool(false));
-        fill_default(
+        plan_default(config, "instance_tenancy", Value::string("default"));
+        plan_default(config, "enable_dns_support", Value::Bool(true));
+        plan_default(config, "enable_dns_hostnames", Value::Bool(false));
+        plan_default(
             config,
             "assign_generated_ipv6_cidr_block",
             Value::Bool(false),
@@ -774,12 +774,12 @@ impl ResourceType for Subnet {
                     Ec2Type::Subnet,
                     &create_tags_for(c, cfg, &req.owner),
                 ));
-            if let Some(az) = opt_str(cfg, "availability_zone") {
+            if let Some(az) = attr_str(cfg, "availability_zone") {
                 b = b.availability_zone(az);
-            } else if let Some(az) = opt_str(cfg, "availability_zone_id") {
+            } else if let Some(az) = attr_str(cfg, "availability_zone_id") {
                 b = b.availability_zone_id(az);
             }
-            if let Some(v6) = opt_str(cfg, "ipv6_cidr_block") {
+            if let Some(v6) = attr_str(cfg, "ipv6_cidr_block") {
                 b = b.ipv6_cidr_block(v6);
             }
             let out = b.send().await.map_err(|e| sdk_error("CreateSubnet", e))?;
@@ -856,7 +856,7 @@ impl ResourceType for Subnet {
             "assign_ipv6_address_on_creation",
             "enable_dns64",
         ] {
-            fill_default(config, k, Value::Bool(false));
+            plan_default(config, k, Value::Bool(false));
         }
         plan_tags_all(&settings.default_tags, config);
     }
@@ -1005,7 +1005,7 @@ impl ResourceType for InternetGateway {
             c,
             &id,
             current_vpc.as_deref(),
-            opt_str(cfg, "vpc_id").as_deref(),
+            attr_str(cfg, "vpc_id").as_deref(),
         )
         .await?;
         first_of(Self::read_many(c, &[(id.clone(), cfg.clone())]).await)?.ok_or_else(|| {
@@ -1039,7 +1039,7 @@ impl ResourceType for InternetGateway {
             c,
             &req.id,
             vpc.as_deref(),
-            opt_str(&req.config, "vpc_id").as_deref(),
+            attr_str(&req.config, "vpc_id").as_deref(),
         )
         .await?;
         sync_tags(c, &req.id, &tag_map(g.tags()), &req.config, &req.owner).await?;
