@@ -886,3 +886,78 @@ fn saved_plan_is_refused_once_its_branch_moved_on() {
         "{hist}"
     );
 }
+
+/// Rollback against a real AWS API: apply commit A, apply B, `git revert` B, apply; the cloud
+/// matches A again, checked with a second client (the AWS CLI), not terrane's store.
+#[test]
+fn rollback_by_git_revert_restores_the_cloud_in_moto() {
+    let moto = crate::moto::Moto::start();
+    let queue = |timeout: u32, extra: &str| {
+        format!(
+            "resource \"aws_sqs_queue\" \"jobs\" {{\n  name                       = \"rollback-jobs\"\n  visibility_timeout_seconds = {timeout}\n}}\n{extra}"
+        )
+    };
+    let r = repo_with(&[("infra/main.tf", &queue(30, ""))]);
+    let state = r.root.join("state");
+    let apply = || {
+        let out = terrane()
+            .args(["--state", state.to_str().unwrap(), "apply", "infra"])
+            .args(["--git", "work", "--ref", "main", "--auto-approve"])
+            .current_dir(&r.root)
+            .envs(moto.env())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .expect("run terrane");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let queues = || moto.aws(&["sqs", "list-queues", "--output", "json"]);
+    let visibility = || {
+        let url = format!("{}/123456789012/rollback-jobs", moto.endpoint());
+        let out = moto.aws(&[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "VisibilityTimeout",
+            "--output",
+            "json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["Attributes"]["VisibilityTimeout"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    apply();
+    assert_eq!(visibility(), "30");
+    assert!(!queues().contains("rollback-extra"));
+
+    // B changes the queue in place and adds a second one.
+    let extra = "\nresource \"aws_sqs_queue\" \"extra\" {\n  name = \"rollback-extra\"\n}\n";
+    write(&r.work, "infra/main.tf", &queue(90, extra));
+    commit_all(&r.work, "B: slower jobs queue and an extra queue");
+    apply();
+    assert_eq!(visibility(), "90");
+    assert!(queues().contains("rollback-extra"));
+
+    // Roll back: revert B, apply main; the cloud is as A left it.
+    git(&r.work, &["revert", "--no-edit", "HEAD"]);
+    apply();
+    assert_eq!(
+        visibility(),
+        "30",
+        "the in-place change is undone in the cloud"
+    );
+    assert!(
+        !queues().contains("rollback-extra"),
+        "the queue B added is deleted"
+    );
+}
