@@ -91,7 +91,7 @@ impl SledStore {
                 None => err,
             }
         };
-        let db = match sled::Config::new().path(&db_dir).open() {
+        let db = match open_sled(&db_dir) {
             Ok(db) => db,
             Err(e) => return Err(refuse(open_error(dir, e))),
         };
@@ -319,6 +319,24 @@ impl SledStore {
             .map_err(|e| self.tx_error(what, e))?;
         self.durable(what)?;
         Ok(out)
+    }
+}
+
+/// Opens sled. Our own lock file is already held here, so sled's file lock can only be busy
+/// because a handle dropped a moment ago (in this process, or one that just exited) has not
+/// released it yet: sled lets go in background threads. Wait briefly instead of failing.
+fn open_sled(db_dir: &Path) -> std::result::Result<sled::Db, sled::Error> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::Config::new().path(db_dir).open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
     }
 }
 
