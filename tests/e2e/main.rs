@@ -9,6 +9,8 @@ mod drift;
 mod drift_aws;
 mod engine;
 mod git;
+mod lifecycle;
 mod moto;
 mod serve;
 mod serve_aws;
+mod stack;
