@@ -140,7 +140,7 @@ pub fn engine_runner(
 ) -> Result<Arc<dyn StackRunner>, String> {
     let store = terrane_state::SledStore::open(state_dir)
         .map_err(|e| format!("cannot open the store in {}: {e}", state_dir.display()))?;
-    let fetcher = super::git::GitCli::new(state_dir.join("git"));
+    let fetcher = super::git::GixFetcher::new(state_dir.join("git"));
     Ok(Arc::new(super::engine_runner::EngineRunner::new(
         registry,
         Arc::new(store),

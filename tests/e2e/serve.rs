@@ -497,7 +497,7 @@ fn a_failing_stack_backs_off_while_the_other_keeps_working_and_recovers_without_
         flaky_st["last_error"]
             .as_str()
             .unwrap()
-            .contains("git fetch failed"),
+            .contains("flaky does not exist"),
         "{flaky_st}"
     );
 
