@@ -100,7 +100,7 @@ impl<'m> Stack<'m> {
             .as_array()
             .expect("changes[]")
             .iter()
-            .filter(|c| c["action"] != "noop")
+            .filter(|c| c["action"] != "no-op")
             .map(|c| {
                 (
                     c["address"].as_str().unwrap().to_string(),
