@@ -29,6 +29,9 @@ struct Cloud {
     store: Mutex<Option<Arc<MemStore>>>,
     calls_without_intent: AtomicU64,
     configures: AtomicU64,
+    /// Refuse to delete an object while another one's attributes mention its id, as AWS
+    /// refuses to delete a VPC that still has subnets (DependencyViolation).
+    strict_deletes: std::sync::atomic::AtomicBool,
 }
 
 impl Cloud {
@@ -56,6 +59,12 @@ impl Cloud {
     fn count(&self) -> usize {
         self.objects.lock().unwrap().len()
     }
+}
+
+/// True if `s` contains the object id `id` (`t-1` is in `t-1-b`, not in `t-10`).
+fn mentions(s: &str, id: &str) -> bool {
+    s.match_indices(id)
+        .any(|(i, _)| !s[i + id.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 struct TestProvider(Arc<Cloud>);
@@ -141,7 +150,27 @@ impl Client for TestClient {
         Ok(state)
     }
     async fn delete(&self, req: &DeleteRequest) -> ProviderResult<()> {
-        self.0.objects.lock().unwrap().remove(&req.id);
+        let mut objects = self.0.objects.lock().unwrap();
+        if self.0.strict_deletes.load(Ordering::Relaxed) {
+            let user = objects.iter().find(|(id, v)| {
+                *id != &req.id
+                    && v.as_map().is_some_and(|m| {
+                        m.iter().any(|(k, a)| {
+                            k != "id" && a.as_str().is_some_and(|s| mentions(s, &req.id))
+                        })
+                    })
+            });
+            if let Some((user, _)) = user {
+                self.0
+                    .log(format!("refused delete {} (used by {user})", req.id));
+                return Err(ProviderError::invalid(format!(
+                    "DependencyViolation: {} is still used by {user}",
+                    req.id
+                )));
+            }
+        }
+        objects.remove(&req.id);
+        drop(objects);
         self.0.log(format!("delete {}", req.id));
         Ok(())
     }
@@ -933,4 +962,135 @@ async fn a_config_that_catches_up_with_the_cloud_is_recorded_without_a_cloud_cal
         .find(|c| c.address == "test_thing.a")
         .unwrap();
     assert_eq!(c.reasons, vec![Reason::Drifted]);
+}
+
+/// a <- b <- c, each naming itself after the id of what it depends on (a force-new reference),
+/// and c also mentioning a's id.
+const CHAIN: &str = r#"
+resource "test_thing" "a" { name = "a" }
+resource "test_thing" "b" { name = "${test_thing.a.id}-b" }
+resource "test_thing" "c" {
+  name  = "${test_thing.b.id}-c"
+  value = test_thing.a.id
+}
+"#;
+
+fn log_index(log: &[String], prefix: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in {log:?}"))
+}
+
+#[tokio::test]
+async fn replacing_a_dependency_destroys_dependents_first_and_creates_them_after() {
+    let env = env();
+    let (_, first) = env.apply(CHAIN).await;
+    assert!(first.succeeded(), "{:?}", first.failures);
+    let old: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| env.record(&format!("test_thing.{n}")).id)
+        .collect();
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    env.cloud.log.lock().unwrap().clear();
+
+    let changed = CHAIN.replace("name = \"a\"", "name = \"a2\"");
+    let plan = env.plan(&changed).await;
+    // b's and c's names are unknown until a (then b) is recreated: a force-new attribute
+    // with an unknown value means replacement.
+    for addr in ["test_thing.a", "test_thing.b", "test_thing.c"] {
+        assert_eq!(action_of(&plan, addr), Action::Replace, "{addr}");
+    }
+    let b = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_thing.b")
+        .unwrap();
+    assert!(
+        b.reasons
+            .contains(&Reason::ForcesReplacement(vec!["name".into()])),
+        "{:?}",
+        b.reasons
+    );
+    let summary = env.apply_plan(&changed, &plan).await;
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!((summary.added, summary.destroyed), (3, 3));
+
+    let log = env.cloud.log.lock().unwrap().clone();
+    assert!(!log.iter().any(|l| l.starts_with("refused")), "{log:?}");
+    let del: Vec<usize> = old
+        .iter()
+        .map(|id| log_index(&log, &format!("delete {id}")))
+        .collect();
+    let new_a = env.record("test_thing.a").id;
+    let new_b = env.record("test_thing.b").id;
+    let cr_a = log_index(&log, "create a2 ");
+    let cr_b = log_index(&log, &format!("create {new_a}-b "));
+    let cr_c = log_index(&log, &format!("create {new_b}-c "));
+    assert!(
+        del[2] < del[1] && del[1] < del[0],
+        "dependents go first: {log:?}"
+    );
+    assert!(del[0] < cr_a && cr_a < cr_b && cr_b < cr_c, "{log:?}");
+    assert_eq!(env.cloud.count(), 3);
+    assert_eq!(
+        env.cloud.by_name(&format!("{new_b}-c"))[0].get_str("value"),
+        Some(new_a.as_str())
+    );
+    assert!(env.store.list_intents("default").unwrap().is_empty());
+    assert!(!env.plan(&changed).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_removed_dependent_is_deleted_before_its_dependency_is_replaced() {
+    let env = env();
+    env.apply(TWO).await;
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    let only_a = "resource \"test_thing\" \"a\" {\n  name  = \"a2\"\n  value = \"one\"\n}\n";
+    let (plan, summary) = env.apply(only_a).await;
+    assert_eq!(action_of(&plan, "test_thing.a"), Action::Replace);
+    assert_eq!(action_of(&plan, "test_thing.b"), Action::Delete);
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!(env.cloud.count(), 1);
+    assert_eq!(env.cloud.by_name("a2").len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_dependent_destroy_leaves_its_dependency_untouched() {
+    let env = env();
+    env.apply(CHAIN).await;
+    let (a, b) = (env.record("test_thing.a"), env.record("test_thing.b"));
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    // Something outside the stack uses b, so b cannot be deleted.
+    env.cloud.objects.lock().unwrap().insert(
+        "ext-1".into(),
+        Value::map([("name", Value::string(format!("uses-{}", b.id)))]),
+    );
+    let changed = CHAIN.replace("name = \"a\"", "name = \"a2\"");
+    let (_, summary) = env.apply(&changed).await;
+    let failed: Vec<&str> = summary
+        .failures
+        .iter()
+        .map(|f| f.address.as_str())
+        .collect();
+    assert_eq!(failed, vec!["test_thing.b"], "{:?}", summary.failures);
+    assert!(summary.failures[0].message.contains("DependencyViolation"));
+    // c's destroy came first and succeeded; a's destroy and every create wait on b's.
+    assert_eq!(summary.destroyed, 1);
+    assert_eq!(summary.added, 0);
+    assert!(summary.skipped.contains(&"test_thing.a".to_string()));
+    assert_eq!(env.record("test_thing.a").id, a.id);
+    assert_eq!(env.record("test_thing.b").id, b.id);
+    assert!(env
+        .store
+        .get_resource("default", "test_thing.c")
+        .unwrap()
+        .is_none());
+    assert!(env.store.list_intents("default").unwrap().is_empty());
+
+    // Once the outside user is gone, the next apply finishes the replacement.
+    env.cloud.objects.lock().unwrap().remove("ext-1");
+    let (_, summary) = env.apply(&changed).await;
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!(env.cloud.count(), 3);
+    assert!(!env.plan(&changed).await.has_changes());
 }
