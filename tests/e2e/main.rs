@@ -11,6 +11,7 @@ mod engine;
 mod git;
 mod lifecycle;
 mod moto;
+mod replace_order;
 mod serve;
 mod serve_aws;
 mod stack;
