@@ -148,6 +148,8 @@ struct Call {
     prior: Value,
     prior_id: String,
     create_before_destroy: bool,
+    /// A create of this address was cut off in an earlier run (its intent was left behind).
+    interrupted: bool,
 }
 
 impl Engine {
@@ -211,8 +213,14 @@ impl Engine {
         let mut summary = ApplySummary::default();
 
         // Work left by a run that died mid-call: the plan (made after it) redoes that work,
-        // and providers adopt what a half-finished create made, so the trail can go.
+        // and providers adopt what a half-finished create made (creates of those addresses are
+        // flagged `interrupted`, for providers that tag in a second call), so the trail can go.
         let stale = self.store.list_intents(stack)?;
+        let interrupted: BTreeSet<String> = stale
+            .iter()
+            .filter(|i| matches!(i.action, IntentAction::Create | IntentAction::Replace))
+            .map(|i| i.address.clone())
+            .collect();
         if !stale.is_empty() {
             let clear: Vec<(u64, IntentResult)> = stale
                 .iter()
@@ -387,7 +395,8 @@ impl Engine {
                     action: nodes[i].action,
                 });
                 match self.prepare(cfg, &clients, &records, &values, &nodes[i], i) {
-                    Ok(Prepared::Call(call, desired)) => {
+                    Ok(Prepared::Call(mut call, desired)) => {
+                        call.interrupted = interrupted.contains(&call.address);
                         desired_of.insert(i, desired);
                         batch.push(*call);
                     }
@@ -694,6 +703,7 @@ impl Engine {
                 prior,
                 prior_id,
                 create_before_destroy: c.create_before_destroy,
+                interrupted: false,
             }),
             desired,
         ))
@@ -747,6 +757,7 @@ async fn execute(call: Call) -> Done {
         type_name: call.type_name.clone(),
         owner: call.owner.clone(),
         config: call.config.clone(),
+        interrupted: call.interrupted,
     };
     let delete = || DeleteRequest {
         type_name: call.type_name.clone(),

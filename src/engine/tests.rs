@@ -135,7 +135,12 @@ impl Client for TestClient {
             .lock()
             .unwrap()
             .insert(id.clone(), state.clone());
-        self.0.log(format!("create {name} {id}"));
+        let flag = if req.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        };
+        self.0.log(format!("create {name} {id}{flag}"));
         Ok(state)
     }
     async fn update(&self, req: &UpdateRequest) -> ProviderResult<Value> {
@@ -788,6 +793,13 @@ async fn stale_intents_from_a_crash_are_cleared_by_the_next_apply() {
     assert_eq!(summary.recovered_intents, 1);
     assert!(env.store.list_intents("default").unwrap().is_empty());
     assert_eq!(env.cloud.count(), 2);
+    // The provider is told which create was cut off, so it can adopt what that attempt made.
+    let log = env.cloud.log.lock().unwrap().clone();
+    assert!(
+        log.contains(&"create a t-0 (interrupted)".to_string()),
+        "{log:?}"
+    );
+    assert!(log.contains(&"create b t-1".to_string()), "{log:?}");
 }
 
 #[tokio::test]
