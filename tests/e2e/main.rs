@@ -10,6 +10,7 @@ mod drift;
 mod drift_aws;
 mod engine;
 mod git;
+mod import_moved;
 mod lifecycle;
 mod moto;
 mod replace_order;
