@@ -214,3 +214,67 @@ fn sigkill_after_create_then_the_next_apply_adopts() {
         );
     }
 }
+
+/// A role renamed under its policy attachment is replaced in two steps (the attachment's and the
+/// role's destroys, then the creates); killed right after the new role's CreateRole, the next
+/// apply adopts that role and finishes the attachment.
+#[test]
+fn sigkill_in_the_middle_of_a_replacement_then_the_next_apply_finishes_it() {
+    let moto = Moto::start();
+    let cfg = |name: &str| {
+        format!(
+            r#"
+resource "aws_iam_role" "r" {{
+  name = "{name}"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "sts:AssumeRole", Principal = {{ Service = "ec2.amazonaws.com" }} }}]
+  }})
+}}
+resource "aws_iam_policy" "p" {{
+  name   = "crash-p"
+  policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Action = "s3:GetObject", Resource = "*" }}]
+  }})
+}}
+resource "aws_iam_role_policy_attachment" "a" {{
+  role       = aws_iam_role.r.name
+  policy_arn = aws_iam_policy.p.arn
+}}
+"#
+        )
+    };
+    let s = Stack::new(&moto, &cfg("mid-1"));
+    s.apply();
+    s.write(&cfg("mid-2"));
+    apply_and_kill(&s, "CreateRole");
+
+    let names = |moto: &Moto| {
+        let out = json(&moto.aws(&["iam", "list-roles", "--output", "json"]));
+        let mut n = ids(&out["Roles"], "RoleName");
+        n.sort();
+        n
+    };
+    // The old role and its attachment are gone, the new role exists, the store lacks it.
+    assert_eq!(names(&moto), vec!["mid-2"]);
+    assert!(!s.addresses().contains(&"aws_iam_role.r".to_string()));
+
+    s.apply();
+    assert_eq!(names(&moto), vec!["mid-2"], "adopted, not duplicated");
+    let attached = json(&moto.aws(&[
+        "iam",
+        "list-attached-role-policies",
+        "--role-name",
+        "mid-2",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(
+        attached["AttachedPolicies"][0]["PolicyName"], "crash-p",
+        "{attached}"
+    );
+    assert_eq!(s.id_of("aws_iam_role.r"), "mid-2");
+    s.assert_no_changes();
+    println!("checked: killed after the replacement's CreateRole; next apply adopted mid-2, attached crash-p, no changes after");
+}
