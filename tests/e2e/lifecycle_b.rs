@@ -425,3 +425,198 @@ fn iam_lifecycle() {
     assert!(!has(&users, "lc-user"), "{users:?}");
     assert!(s.addresses().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB
+
+/// A table with a composite key, a GSI and TTL; `on_demand` switches the billing mode (in
+/// place), `extra_gsi` adds a second index (in place), `team` is a tag (in place).
+fn table_tf(name: &str, on_demand: bool, extra_gsi: bool, team: &str) -> String {
+    let (billing, capacity) = if on_demand {
+        ("PAY_PER_REQUEST", "")
+    } else {
+        ("PROVISIONED", "read_capacity  = 5\n  write_capacity = 5")
+    };
+    let extra = if extra_gsi {
+        format!(
+            r#"
+  attribute {{
+    name = "status"
+    type = "S"
+  }}
+
+  global_secondary_index {{
+    name            = "by_status"
+    hash_key        = "status"
+    projection_type = "KEYS_ONLY"
+    {capacity}
+  }}
+"#
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"
+resource "aws_dynamodb_table" "t" {{
+  name         = "{name}"
+  billing_mode = "{billing}"
+  {capacity}
+  hash_key     = "pk"
+  range_key    = "sk"
+
+  attribute {{
+    name = "pk"
+    type = "S"
+  }}
+
+  attribute {{
+    name = "sk"
+    type = "N"
+  }}
+
+  attribute {{
+    name = "owner"
+    type = "S"
+  }}
+
+  global_secondary_index {{
+    name               = "by_owner"
+    hash_key           = "owner"
+    range_key          = "sk"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["title"]
+    {capacity}
+  }}
+{extra}
+  ttl {{
+    attribute_name = "expires_at"
+    enabled        = true
+  }}
+
+  tags = {{
+    team = "{team}"
+  }}
+}}
+"#
+    )
+}
+
+fn table_names(moto: &Moto) -> Vec<String> {
+    let v = aws_json(moto, &["dynamodb", "list-tables"]);
+    v["TableNames"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect()
+}
+
+fn describe_table(moto: &Moto, name: &str) -> J {
+    aws_json(moto, &["dynamodb", "describe-table", "--table-name", name])["Table"].clone()
+}
+
+fn table_tag(moto: &Moto, arn: &str, key: &str) -> Option<String> {
+    let v = aws_json(
+        moto,
+        &["dynamodb", "list-tags-of-resource", "--resource-arn", arn],
+    );
+    v["Tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        // moto appends a re-tagged key instead of overwriting it: the last one is current.
+        .rfind(|t| t["Key"] == key)
+        .and_then(|t| t["Value"].as_str().map(str::to_string))
+}
+
+fn gsi_names(t: &J) -> Vec<String> {
+    let mut v = names(t, "GlobalSecondaryIndexes", "IndexName");
+    v.sort();
+    v
+}
+
+#[test]
+fn dynamodb_table_lifecycle() {
+    let moto = Moto::start();
+    let s = Stack::new(&moto, &table_tf("lc-orders", false, false, "platform"));
+
+    s.apply();
+    assert!(has(&table_names(&moto), "lc-orders"));
+    let t = describe_table(&moto, "lc-orders");
+    let arn = t["TableArn"].as_str().unwrap().to_string();
+    let created = t["CreationDateTime"].clone();
+    let keys: Vec<(String, String)> = t["KeySchema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().to_string(),
+                k["KeyType"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("pk".to_string(), "HASH".to_string()),
+            ("sk".to_string(), "RANGE".to_string())
+        ]
+    );
+    assert_eq!(t["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
+    assert_eq!(gsi_names(&t), ["by_owner"]);
+    let ttl = aws_json(
+        &moto,
+        &[
+            "dynamodb",
+            "describe-time-to-live",
+            "--table-name",
+            "lc-orders",
+        ],
+    );
+    assert_eq!(
+        ttl["TimeToLiveDescription"]["AttributeName"], "expires_at",
+        "{ttl}"
+    );
+    assert_eq!(table_tag(&moto, &arn, "team").as_deref(), Some("platform"));
+    s.assert_no_changes();
+
+    // In place: on-demand billing, a new GSI, a new tag value; the same table.
+    s.write(&table_tf("lc-orders", true, true, "data"));
+    assert_eq!(s.plan_actions()["aws_dynamodb_table.t"], "update");
+    s.apply();
+    let t = describe_table(&moto, "lc-orders");
+    assert_eq!(t["CreationDateTime"], created, "the same table");
+    assert_eq!(
+        t["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST",
+        "{t}"
+    );
+    assert_eq!(gsi_names(&t), ["by_owner", "by_status"]);
+    assert_eq!(table_tag(&moto, &arn, "team").as_deref(), Some("data"));
+    s.assert_no_changes();
+
+    // `name` forces a new table.
+    s.write(&table_tf("lc-orders-2", true, true, "data"));
+    assert_eq!(s.plan_actions()["aws_dynamodb_table.t"], "replace");
+    s.apply();
+    let tables = table_names(&moto);
+    assert!(
+        !has(&tables, "lc-orders") && has(&tables, "lc-orders-2"),
+        "{tables:?}"
+    );
+    assert_eq!(
+        gsi_names(&describe_table(&moto, "lc-orders-2")),
+        ["by_owner", "by_status"]
+    );
+    s.assert_no_changes();
+
+    // Import by the table name.
+    assert_eq!(s.id_of("aws_dynamodb_table.t"), "lc-orders-2");
+    s.reimport("aws_dynamodb_table.t", "lc-orders-2");
+    s.assert_no_changes();
+
+    s.destroy();
+    assert!(!has(&table_names(&moto), "lc-orders-2"));
+    assert!(s.addresses().is_empty());
+}
