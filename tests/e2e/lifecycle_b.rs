@@ -620,3 +620,480 @@ fn dynamodb_table_lifecycle() {
     assert!(!has(&table_names(&moto), "lc-orders-2"));
     assert!(s.addresses().is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// VPC networking
+
+/// Knobs of the network stack.
+struct Net<'a> {
+    /// VPC `main`: DNS hostnames (in place), a tag (in place).
+    dns_hostnames: bool,
+    env: &'a str,
+    /// VPC `spare` (a leaf at first): its CIDR forces a new VPC.
+    spare_cidr: &'a str,
+    /// Subnet `a`: public IPs on launch (in place). Subnet `b`: CIDR (force-new).
+    public_ips: bool,
+    b_cidr: &'a str,
+    /// Group `web` (inline rules): description (force-new), an extra HTTP ingress (in place).
+    web_desc: &'a str,
+    web_http: bool,
+    /// The separate ingress rule: its port (in place) and its group, "app" or "other"
+    /// (security_group_id is force-new).
+    rule_port: u16,
+    rule_group: &'a str,
+    /// Whether the main route table has a default route through the gateway (in place).
+    default_route: bool,
+    /// The VPC the second route table lives in, "main" or "spare" (force-new).
+    rt2_vpc: &'a str,
+    /// The subnet the association associates, "a" or "b" (force-new).
+    assoc_subnet: &'a str,
+    /// Whether the internet gateway is attached to VPC `main` (in place).
+    igw_attached: bool,
+}
+
+impl Net<'_> {
+    fn tf(&self) -> String {
+        let Net {
+            dns_hostnames,
+            env,
+            spare_cidr,
+            public_ips,
+            b_cidr,
+            web_desc,
+            web_http,
+            rule_port,
+            rule_group,
+            default_route,
+            rt2_vpc,
+            assoc_subnet,
+            igw_attached,
+        } = self;
+        let http = if *web_http {
+            r#"
+  ingress {
+    description = "HTTP"
+    from_port   = 80
+    to_port     = 80
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+"#
+        } else {
+            ""
+        };
+        let route = if *default_route {
+            r#"
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.gw.id
+  }
+"#
+        } else {
+            ""
+        };
+        let igw_vpc = if *igw_attached {
+            "vpc_id = aws_vpc.main.id"
+        } else {
+            ""
+        };
+        format!(
+            r#"
+resource "aws_vpc" "main" {{
+  cidr_block           = "10.0.0.0/16"
+  enable_dns_hostnames = {dns_hostnames}
+  tags = {{ Name = "lc-main", env = "{env}" }}
+}}
+
+resource "aws_vpc" "spare" {{
+  cidr_block = "{spare_cidr}"
+}}
+
+resource "aws_subnet" "a" {{
+  vpc_id                  = aws_vpc.main.id
+  cidr_block              = "10.0.1.0/24"
+  map_public_ip_on_launch = {public_ips}
+  tags = {{ Name = "lc-a" }}
+}}
+
+resource "aws_subnet" "b" {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "{b_cidr}"
+}}
+
+resource "aws_security_group" "web" {{
+  name        = "lc-web"
+  description = "{web_desc}"
+  vpc_id      = aws_vpc.main.id
+
+  ingress {{
+    description = "HTTPS"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }}
+{http}
+  egress {{
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }}
+}}
+
+# Groups whose rules are separate resources.
+resource "aws_security_group" "app" {{
+  name   = "lc-app"
+  vpc_id = aws_vpc.main.id
+}}
+
+resource "aws_security_group" "other" {{
+  name   = "lc-other"
+  vpc_id = aws_vpc.main.id
+}}
+
+resource "aws_vpc_security_group_ingress_rule" "app_in" {{
+  security_group_id = aws_security_group.{rule_group}.id
+  cidr_ipv4         = "10.0.0.0/16"
+  from_port         = {rule_port}
+  to_port           = {rule_port}
+  ip_protocol       = "tcp"
+}}
+
+resource "aws_vpc_security_group_egress_rule" "app_out" {{
+  security_group_id = aws_security_group.app.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "-1"
+}}
+
+resource "aws_internet_gateway" "gw" {{
+  {igw_vpc}
+  tags = {{ Name = "lc-gw" }}
+}}
+
+resource "aws_route_table" "rt" {{
+  vpc_id = aws_vpc.main.id
+{route}
+  tags = {{ Name = "lc-rt" }}
+}}
+
+resource "aws_route_table" "rt2" {{
+  vpc_id = aws_vpc.{rt2_vpc}.id
+}}
+
+resource "aws_route_table_association" "assoc" {{
+  subnet_id      = aws_subnet.{assoc_subnet}.id
+  route_table_id = aws_route_table.rt.id
+}}
+"#
+        )
+    }
+}
+
+fn ec2(moto: &Moto, args: &[&str]) -> J {
+    let mut a = vec!["ec2"];
+    a.extend_from_slice(args);
+    aws_json(moto, &a)
+}
+
+fn vpc_ids(moto: &Moto) -> Vec<String> {
+    names(&ec2(moto, &["describe-vpcs"]), "Vpcs", "VpcId")
+}
+
+fn subnet_cidrs(moto: &Moto, vpc: &str) -> Vec<String> {
+    let f = format!("Name=vpc-id,Values={vpc}");
+    let mut v = names(
+        &ec2(moto, &["describe-subnets", "--filters", &f]),
+        "Subnets",
+        "CidrBlock",
+    );
+    v.sort();
+    v
+}
+
+fn group(moto: &Moto, id: &str) -> J {
+    ec2(moto, &["describe-security-groups", "--group-ids", id])["SecurityGroups"][0].clone()
+}
+
+fn group_ids(moto: &Moto) -> Vec<String> {
+    names(
+        &ec2(moto, &["describe-security-groups"]),
+        "SecurityGroups",
+        "GroupId",
+    )
+}
+
+/// Sorted (protocol, from port) of a group's ingress permissions.
+fn ingress_ports(moto: &Moto, id: &str) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = group(moto, id)["IpPermissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["IpProtocol"].as_str().unwrap().to_string(),
+                p["FromPort"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn group_rule_ids(moto: &Moto, group: &str) -> Vec<String> {
+    let f = format!("Name=group-id,Values={group}");
+    names(
+        &ec2(moto, &["describe-security-group-rules", "--filters", &f]),
+        "SecurityGroupRules",
+        "SecurityGroupRuleId",
+    )
+}
+
+fn route_table(moto: &Moto, id: &str) -> J {
+    ec2(moto, &["describe-route-tables", "--route-table-ids", id])["RouteTables"][0].clone()
+}
+
+fn route_table_ids(moto: &Moto) -> Vec<String> {
+    names(
+        &ec2(moto, &["describe-route-tables"]),
+        "RouteTables",
+        "RouteTableId",
+    )
+}
+
+fn associated_subnets(moto: &Moto, rtb: &str) -> Vec<String> {
+    names(&route_table(moto, rtb), "Associations", "SubnetId")
+}
+
+fn dns_hostnames(moto: &Moto, vpc: &str) -> bool {
+    ec2(
+        moto,
+        &[
+            "describe-vpc-attribute",
+            "--vpc-id",
+            vpc,
+            "--attribute",
+            "enableDnsHostnames",
+        ],
+    )["EnableDnsHostnames"]["Value"]
+        .as_bool()
+        .unwrap()
+}
+
+fn igw_vpcs(moto: &Moto, igw: &str) -> Vec<String> {
+    names(
+        &ec2(
+            moto,
+            &["describe-internet-gateways", "--internet-gateway-ids", igw],
+        )["InternetGateways"][0],
+        "Attachments",
+        "VpcId",
+    )
+}
+
+#[test]
+fn vpc_network_lifecycle() {
+    let moto = Moto::start();
+    let mut cfg = Net {
+        dns_hostnames: false,
+        env: "dev",
+        spare_cidr: "10.1.0.0/16",
+        public_ips: false,
+        b_cidr: "10.0.2.0/24",
+        web_desc: "web tier",
+        web_http: false,
+        rule_port: 443,
+        rule_group: "app",
+        default_route: false,
+        rt2_vpc: "main",
+        assoc_subnet: "a",
+        igw_attached: true,
+    };
+    let s = Stack::new(&moto, &cfg.tf());
+
+    s.apply();
+    let vpc = s.id_of("aws_vpc.main");
+    let spare = s.id_of("aws_vpc.spare");
+    let sub_a = s.id_of("aws_subnet.a");
+    let (web, app, other) = (
+        s.id_of("aws_security_group.web"),
+        s.id_of("aws_security_group.app"),
+        s.id_of("aws_security_group.other"),
+    );
+    let (rule_in, rule_out) = (
+        s.id_of("aws_vpc_security_group_ingress_rule.app_in"),
+        s.id_of("aws_vpc_security_group_egress_rule.app_out"),
+    );
+    let (igw, rt, rt2) = (
+        s.id_of("aws_internet_gateway.gw"),
+        s.id_of("aws_route_table.rt"),
+        s.id_of("aws_route_table.rt2"),
+    );
+    assert!(has(&vpc_ids(&moto), &vpc) && has(&vpc_ids(&moto), &spare));
+    let v = &ec2(&moto, &["describe-vpcs", "--vpc-ids", &vpc])["Vpcs"][0];
+    assert_eq!(v["CidrBlock"], "10.0.0.0/16");
+    assert!(!dns_hostnames(&moto, &vpc));
+    assert_eq!(subnet_cidrs(&moto, &vpc), ["10.0.1.0/24", "10.0.2.0/24"]);
+    assert_eq!(ingress_ports(&moto, &web), [("tcp".to_string(), 443)]);
+    assert_eq!(group(&moto, &web)["Description"], "web tier");
+    let app_rules = group_rule_ids(&moto, &app);
+    assert!(
+        has(&app_rules, &rule_in) && has(&app_rules, &rule_out),
+        "{app_rules:?}"
+    );
+    assert_eq!(ingress_ports(&moto, &app), [("tcp".to_string(), 443)]);
+    assert_eq!(igw_vpcs(&moto, &igw), [vpc.as_str()]);
+    assert_eq!(associated_subnets(&moto, &rt), [sub_a.as_str()]);
+    assert_eq!(route_table(&moto, &rt2)["VpcId"], vpc.as_str());
+    s.assert_no_changes();
+
+    // In place: every type's updatable attribute; the ids stay the same.
+    cfg.dns_hostnames = true;
+    cfg.env = "prod";
+    cfg.public_ips = true;
+    cfg.web_http = true;
+    cfg.rule_port = 8443;
+    cfg.default_route = true;
+    s.write(&cfg.tf());
+    let actions = s.plan_actions();
+    for addr in [
+        "aws_vpc.main",
+        "aws_subnet.a",
+        "aws_security_group.web",
+        "aws_vpc_security_group_ingress_rule.app_in",
+        "aws_route_table.rt",
+    ] {
+        assert_eq!(actions[addr], "update", "{addr} in {actions:?}");
+    }
+    assert_eq!(actions.len(), 5, "{actions:?}");
+    s.apply();
+    assert!(dns_hostnames(&moto, &vpc));
+    let v = &ec2(&moto, &["describe-vpcs", "--vpc-ids", &vpc])["Vpcs"][0];
+    assert!(
+        v["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == "env" && t["Value"] == "prod"),
+        "{v}"
+    );
+    let a = &ec2(&moto, &["describe-subnets", "--subnet-ids", &sub_a])["Subnets"][0];
+    assert_eq!(a["MapPublicIpOnLaunch"], true);
+    assert_eq!(
+        ingress_ports(&moto, &web),
+        [("tcp".to_string(), 80), ("tcp".to_string(), 443)]
+    );
+    assert_eq!(
+        s.id_of("aws_vpc_security_group_ingress_rule.app_in"),
+        rule_in
+    );
+    assert_eq!(ingress_ports(&moto, &app), [("tcp".to_string(), 8443)]);
+    let routes = route_table(&moto, &rt)["Routes"].clone();
+    assert!(
+        routes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["DestinationCidrBlock"] == "0.0.0.0/0" && r["GatewayId"] == igw.as_str()),
+        "{routes}"
+    );
+    s.assert_no_changes();
+
+    // Force-new on leaves: a spare VPC's CIDR, subnet b's CIDR, the web group's description,
+    // the ingress rule's group.
+    cfg.spare_cidr = "10.2.0.0/16";
+    cfg.b_cidr = "10.0.3.0/24";
+    cfg.web_desc = "web tier v2";
+    cfg.rule_group = "other";
+    s.write(&cfg.tf());
+    let actions = s.plan_actions();
+    for addr in [
+        "aws_vpc.spare",
+        "aws_subnet.b",
+        "aws_security_group.web",
+        "aws_vpc_security_group_ingress_rule.app_in",
+    ] {
+        assert_eq!(actions[addr], "replace", "{addr} in {actions:?}");
+    }
+    s.apply();
+    let spare2 = s.id_of("aws_vpc.spare");
+    assert!(!has(&vpc_ids(&moto), &spare) && has(&vpc_ids(&moto), &spare2));
+    assert_eq!(subnet_cidrs(&moto, &vpc), ["10.0.1.0/24", "10.0.3.0/24"]);
+    let web2 = s.id_of("aws_security_group.web");
+    let groups = group_ids(&moto);
+    assert!(!has(&groups, &web) && has(&groups, &web2), "{groups:?}");
+    assert_eq!(group(&moto, &web2)["Description"], "web tier v2");
+    assert_eq!(
+        ingress_ports(&moto, &web2),
+        [("tcp".to_string(), 80), ("tcp".to_string(), 443)]
+    );
+    let rule_in2 = s.id_of("aws_vpc_security_group_ingress_rule.app_in");
+    assert!(!has(&group_rule_ids(&moto, &app), &rule_in));
+    assert!(has(&group_rule_ids(&moto, &other), &rule_in2));
+    assert_eq!(ingress_ports(&moto, &other), [("tcp".to_string(), 8443)]);
+    s.assert_no_changes();
+
+    // Force-new on the next leaves: the second route table moves to the spare VPC, the
+    // association moves to subnet b; the gateway is detached in place.
+    cfg.rt2_vpc = "spare";
+    cfg.assoc_subnet = "b";
+    cfg.default_route = false;
+    cfg.igw_attached = false;
+    s.write(&cfg.tf());
+    let actions = s.plan_actions();
+    assert_eq!(actions["aws_route_table.rt2"], "replace", "{actions:?}");
+    assert_eq!(
+        actions["aws_route_table_association.assoc"], "replace",
+        "{actions:?}"
+    );
+    assert_eq!(actions["aws_internet_gateway.gw"], "update", "{actions:?}");
+    s.apply();
+    let rt2b = s.id_of("aws_route_table.rt2");
+    let tables = route_table_ids(&moto);
+    assert!(!has(&tables, &rt2) && has(&tables, &rt2b), "{tables:?}");
+    assert_eq!(route_table(&moto, &rt2b)["VpcId"], spare2.as_str());
+    let sub_b2 = s.id_of("aws_subnet.b");
+    assert_eq!(associated_subnets(&moto, &rt), [sub_b2.as_str()]);
+    assert!(igw_vpcs(&moto, &igw).is_empty());
+    s.assert_no_changes();
+
+    // Import every resource by its Terraform import id.
+    let ids: Vec<(&str, String)> = [
+        "aws_vpc.main",
+        "aws_vpc.spare",
+        "aws_subnet.a",
+        "aws_subnet.b",
+        "aws_security_group.web",
+        "aws_security_group.app",
+        "aws_security_group.other",
+        "aws_vpc_security_group_ingress_rule.app_in",
+        "aws_vpc_security_group_egress_rule.app_out",
+        "aws_internet_gateway.gw",
+        "aws_route_table.rt",
+        "aws_route_table.rt2",
+    ]
+    .into_iter()
+    .map(|a| (a, s.id_of(a)))
+    .chain([(
+        "aws_route_table_association.assoc",
+        format!("{sub_b2}/{rt}"),
+    )])
+    .collect();
+    for (addr, id) in &ids {
+        s.reimport(addr, id);
+    }
+    s.assert_no_changes();
+
+    s.destroy();
+    let vpcs = vpc_ids(&moto);
+    assert!(!has(&vpcs, &vpc) && !has(&vpcs, &spare2), "{vpcs:?}");
+    let igws = names(
+        &ec2(&moto, &["describe-internet-gateways"]),
+        "InternetGateways",
+        "InternetGatewayId",
+    );
+    assert!(!has(&igws, &igw), "{igws:?}");
+    let groups = group_ids(&moto);
+    assert!(!has(&groups, &web2) && !has(&groups, &app) && !has(&groups, &other));
+    assert!(s.addresses().is_empty());
+}
