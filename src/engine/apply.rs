@@ -115,6 +115,10 @@ enum State {
 
 struct Node<'p> {
     change: &'p Change,
+    /// What this node does: the change's action, or one half of a replacement that is not
+    /// `create_before_destroy` (`Delete` then `Create`, split so that dependents' destroys come
+    /// before it and dependents' creates after it).
+    action: Action,
     instance: Option<(usize, &'p Instance)>,
     waiting_on: usize,
     dependents: Vec<usize>,
@@ -144,6 +148,8 @@ struct Call {
     prior: Value,
     prior_id: String,
     create_before_destroy: bool,
+    /// A create of this address was cut off in an earlier run (its intent was left behind).
+    interrupted: bool,
 }
 
 impl Engine {
@@ -207,8 +213,14 @@ impl Engine {
         let mut summary = ApplySummary::default();
 
         // Work left by a run that died mid-call: the plan (made after it) redoes that work,
-        // and providers adopt what a half-finished create made, so the trail can go.
+        // and providers adopt what a half-finished create made (creates of those addresses are
+        // flagged `interrupted`, for providers that tag in a second call), so the trail can go.
         let stale = self.store.list_intents(stack)?;
+        let interrupted: BTreeSet<String> = stale
+            .iter()
+            .filter(|i| matches!(i.action, IntentAction::Create | IntentAction::Replace))
+            .map(|i| i.address.clone())
+            .collect();
         if !stale.is_empty() {
             let clear: Vec<(u64, IntentResult)> = stale
                 .iter()
@@ -284,7 +296,8 @@ impl Engine {
             .collect();
         let mut values = ValueMap::default();
         let mut nodes: Vec<Node> = Vec::new();
-        let mut node_of: HashMap<&str, usize> = HashMap::new();
+        let mut create_of: HashMap<&str, usize> = HashMap::new();
+        let mut destroy_of: HashMap<&str, usize> = HashMap::new();
         for c in &plan.changes {
             let instance = by_addr.get(&c.address).copied();
             if c.action == Action::NoOp {
@@ -295,35 +308,63 @@ impl Engine {
                 }
                 continue;
             }
-            node_of.insert(c.address.as_str(), nodes.len());
-            nodes.push(Node {
+            let node = |action| Node {
                 change: c,
+                action,
                 instance,
                 waiting_on: 0,
                 dependents: Vec::new(),
                 state: State::Waiting,
-            });
+            };
+            if c.action == Action::Replace && !c.create_before_destroy {
+                destroy_of.insert(c.address.as_str(), nodes.len());
+                nodes.push(node(Action::Delete));
+                create_of.insert(c.address.as_str(), nodes.len());
+                nodes.push(node(Action::Create));
+            } else if matches!(c.action, Action::Delete | Action::Forget) {
+                destroy_of.insert(c.address.as_str(), nodes.len());
+                nodes.push(node(c.action));
+            } else {
+                create_of.insert(c.address.as_str(), nodes.len());
+                nodes.push(node(c.action));
+            }
         }
-        // Edges: creates/updates/replaces/reads wait for what they depend on; a deletion
-        // waits for the deletion of everything that depends on it.
+        // Edges, as Terraform orders them: creates/updates/reads (and create_before_destroy
+        // replacements) wait for the creates and updates of what they depend on; a destroy
+        // (a deletion, or the first half of a replacement) waits for the destroys of everything
+        // that depends on it (as recorded, since the old object is what goes); a replacement's create waits for its
+        // own destroy. So a replaced VPC is deleted only after its replaced subnets are.
         let mut edges = Vec::new();
         for (i, n) in nodes.iter().enumerate() {
-            for d in &n.change.dependencies {
-                let Some(&j) = node_of.get(d.as_str()) else {
-                    continue;
-                };
-                let (dep_del, me_del) = (
-                    nodes[j].change.action == Action::Delete
-                        || nodes[j].change.action == Action::Forget,
-                    n.change.action == Action::Delete || n.change.action == Action::Forget,
-                );
-                match (me_del, dep_del) {
-                    (false, false) => edges.push((j, i)),
-                    (true, true) => edges.push((i, j)),
-                    _ => {}
+            let destroying = matches!(n.action, Action::Delete | Action::Forget);
+            if destroying {
+                // The object being destroyed is the old one: what it depended on is on record.
+                let old = records
+                    .get(&n.change.address)
+                    .map(|r| r.dependencies.as_slice())
+                    .unwrap_or(&n.change.dependencies);
+                for d in old {
+                    if let Some(&j) = destroy_of.get(d.as_str()) {
+                        if j != i {
+                            edges.push((i, j));
+                        }
+                    }
+                }
+            } else {
+                if n.change.action == Action::Replace {
+                    if let Some(&j) = destroy_of.get(n.change.address.as_str()) {
+                        edges.push((j, i));
+                    }
+                }
+                for d in &n.change.dependencies {
+                    if let Some(&j) = create_of.get(d.as_str()) {
+                        edges.push((j, i));
+                    }
                 }
             }
         }
+        edges.sort_unstable();
+        edges.dedup();
         for (from, to) in edges {
             nodes[from].dependents.push(to);
             nodes[to].waiting_on += 1;
@@ -351,10 +392,11 @@ impl Engine {
                 started_at.insert(i, Instant::now());
                 progress.event(ApplyEvent::Started {
                     address: &nodes[i].change.address,
-                    action: nodes[i].change.action,
+                    action: nodes[i].action,
                 });
                 match self.prepare(cfg, &clients, &records, &values, &nodes[i], i) {
-                    Ok(Prepared::Call(call, desired)) => {
+                    Ok(Prepared::Call(mut call, desired)) => {
+                        call.interrupted = interrupted.contains(&call.address);
                         desired_of.insert(i, desired);
                         batch.push(*call);
                     }
@@ -380,7 +422,7 @@ impl Engine {
                 .map(|c| Intent {
                     id: 0,
                     address: c.address.clone(),
-                    action: match c.action {
+                    action: match nodes[c.node].action {
                         Action::Create => IntentAction::Create,
                         Action::Update => IntentAction::Update,
                         Action::Replace => IntentAction::Replace,
@@ -426,7 +468,7 @@ impl Engine {
                 let n = &nodes[d.node];
                 let c = n.change;
                 let result = match (&d.state, d.gone) {
-                    (Some(state), _) if c.action != Action::Read => {
+                    (Some(state), _) if n.action != Action::Read => {
                         IntentResult::Put(Box::new(self.record_for(
                             c,
                             n.instance.map(|(_, i)| i),
@@ -439,7 +481,7 @@ impl Engine {
                 };
                 match intent_of.remove(&d.node) {
                     Some(id) => results.push((id, result)),
-                    None if c.action == Action::Forget && d.error.is_none() => {
+                    None if n.action == Action::Forget && d.error.is_none() => {
                         forgets.push(c.address.clone())
                     }
                     None => {}
@@ -460,6 +502,7 @@ impl Engine {
             for d in finished {
                 let i = d.node;
                 let c = nodes[i].change;
+                let action = nodes[i].action;
                 let elapsed = started_at.get(&i).map(|t| t.elapsed()).unwrap_or(d.elapsed);
                 if let (Some(state), Some((_, inst))) = (&d.state, nodes[i].instance) {
                     values.0.insert(inst.addr.clone(), state.clone());
@@ -467,7 +510,7 @@ impl Engine {
                 match d.error {
                     None => {
                         nodes[i].state = State::Done;
-                        match c.action {
+                        match action {
                             Action::Create => summary.added += 1,
                             Action::Update => summary.changed += 1,
                             Action::Replace => {
@@ -480,7 +523,7 @@ impl Engine {
                         }
                         progress.event(ApplyEvent::Finished {
                             address: &c.address,
-                            action: c.action,
+                            action,
                             elapsed,
                             id: d.state.as_ref().and_then(|s| s.get_str("id")),
                         });
@@ -495,13 +538,13 @@ impl Engine {
                         nodes[i].state = State::Failed;
                         progress.event(ApplyEvent::Failed {
                             address: &c.address,
-                            action: c.action,
+                            action,
                             elapsed,
                             error: &message,
                         });
                         summary.failures.push(Failure {
                             address: c.address.clone(),
-                            action: c.action.as_str().to_string(),
+                            action: action.as_str().to_string(),
                             message,
                         });
                         // Everything downstream is skipped.
@@ -519,6 +562,18 @@ impl Engine {
                         }
                     }
                 }
+            }
+        }
+
+        // Nothing may be left waiting (the edges form no cycle, but a plan from elsewhere could):
+        // report it rather than pretend it was done.
+        for n in &nodes {
+            if n.state == State::Waiting {
+                summary.failures.push(Failure {
+                    address: n.change.address.clone(),
+                    action: n.action.as_str().to_string(),
+                    message: "never started: its ordering constraints form a cycle".into(),
+                });
             }
         }
 
@@ -565,7 +620,8 @@ impl Engine {
         i: usize,
     ) -> Result<Prepared, String> {
         let c = node.change;
-        if c.action == Action::Forget {
+        let action = node.action;
+        if action == Action::Forget {
             return Ok(Prepared::Forget);
         }
         let client = clients
@@ -584,7 +640,7 @@ impl Engine {
             .unwrap_or_default();
         let mut config = Value::Null;
         let mut desired = Value::Null;
-        if c.action != Action::Delete {
+        if action != Action::Delete {
             let Some((idx, inst)) = node.instance else {
                 return Err("it is no longer in the configuration".into());
             };
@@ -607,7 +663,7 @@ impl Engine {
             }
             desired = attrs.clone();
             config = attrs;
-            if c.action == Action::Update {
+            if action == Action::Update {
                 // Send the planned value (cloud merged with config, ignore_changes honoured),
                 // re-planned now that every input is known.
                 if let Some(schema) = self.schemas.get(inst.addr.resource.mode, &inst.type_name) {
@@ -635,7 +691,7 @@ impl Engine {
         Ok(Prepared::Call(
             Box::new(Call {
                 node: i,
-                action: c.action,
+                action,
                 client,
                 address: c.address.clone(),
                 type_name: c.type_name.clone(),
@@ -647,6 +703,7 @@ impl Engine {
                 prior,
                 prior_id,
                 create_before_destroy: c.create_before_destroy,
+                interrupted: false,
             }),
             desired,
         ))
@@ -700,6 +757,7 @@ async fn execute(call: Call) -> Done {
         type_name: call.type_name.clone(),
         owner: call.owner.clone(),
         config: call.config.clone(),
+        interrupted: call.interrupted,
     };
     let delete = || DeleteRequest {
         type_name: call.type_name.clone(),

@@ -15,7 +15,7 @@ use crate::plan::{
 };
 use petgraph::Direction;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use terrane_provider::Value;
+use terrane_provider::{ReadRequest, Value};
 use terrane_state::ResourceRecord;
 
 impl Engine {
@@ -189,6 +189,33 @@ impl Engine {
                 let before = attrs.clone();
                 c.plan(&inst.type_name, &mut attrs);
                 sensitive.extend(derived_sensitive(&before, &attrs, &body.sensitive));
+            }
+            if let (Some(c), Some(imp)) = (
+                client,
+                imported
+                    .iter_mut()
+                    .find(|i: &&mut Imported| i.address == addr_s),
+            ) {
+                // Read the imported object again with the configuration's known values as the
+                // prior, as for a resource terrane made: attributes the cloud does not report
+                // (or reports only when asked for) then compare as they would after an apply.
+                let req = ReadRequest {
+                    type_name: inst.type_name.clone(),
+                    id: imp.id.clone(),
+                    prior: import_prior(&imp.value, &attrs),
+                };
+                match c.read(&req).await {
+                    Ok(Some(v)) => {
+                        imp.value = v.clone();
+                        if let Some(r) = records.get_mut(&addr_s) {
+                            r.cloud = v;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => diags.push(
+                        Diagnostic::error(format!("cannot import {addr_s}: {e}")).at(inst.span),
+                    ),
+                }
             }
             let rec = records.get(&addr_s);
             let mut cloud = rec.filter(|r| !r.cloud.is_null()).map(|r| r.cloud.clone());
@@ -577,6 +604,20 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// The prior for re-reading an imported object: what the import read, with the configuration's
+/// known, non-null top-level values laid over it.
+fn import_prior(read: &Value, config: &Value) -> Value {
+    let mut prior = read.as_map().cloned().unwrap_or_default();
+    if let Some(cfg) = config.as_map() {
+        for (k, v) in cfg {
+            if !v.is_null() && v.is_wholly_known() {
+                prior.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Map(prior)
 }
 
 /// Attributes the provider's plan filled in with the value of a sensitive attribute (as

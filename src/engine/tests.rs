@@ -29,6 +29,9 @@ struct Cloud {
     store: Mutex<Option<Arc<MemStore>>>,
     calls_without_intent: AtomicU64,
     configures: AtomicU64,
+    /// Refuse to delete an object while another one's attributes mention its id, as AWS
+    /// refuses to delete a VPC that still has subnets (DependencyViolation).
+    strict_deletes: std::sync::atomic::AtomicBool,
 }
 
 impl Cloud {
@@ -56,6 +59,12 @@ impl Cloud {
     fn count(&self) -> usize {
         self.objects.lock().unwrap().len()
     }
+}
+
+/// True if `s` contains the object id `id` (`t-1` is in `t-1-b`, not in `t-10`).
+fn mentions(s: &str, id: &str) -> bool {
+    s.match_indices(id)
+        .any(|(i, _)| !s[i + id.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 struct TestProvider(Arc<Cloud>);
@@ -111,7 +120,16 @@ fn with(config: &Value, id: &str) -> Value {
 #[async_trait]
 impl Client for TestClient {
     async fn read(&self, req: &ReadRequest) -> ProviderResult<Option<Value>> {
-        Ok(self.0.objects.lock().unwrap().get(&req.id).cloned())
+        let mut found = self.0.objects.lock().unwrap().get(&req.id).cloned();
+        // Like a write-only argument, a secret the cloud never stored is reported from the prior.
+        if let Some(m) = found.as_mut().and_then(Value::as_map_mut) {
+            if m.get("secret").is_none_or(Value::is_null) {
+                if let Some(p) = req.prior.get("secret").filter(|v| !v.is_null()) {
+                    m.insert("secret".into(), p.clone());
+                }
+            }
+        }
+        Ok(found)
     }
     async fn create(&self, req: &CreateRequest) -> ProviderResult<Value> {
         self.0.check_intent(&req.owner.address);
@@ -126,7 +144,12 @@ impl Client for TestClient {
             .lock()
             .unwrap()
             .insert(id.clone(), state.clone());
-        self.0.log(format!("create {name} {id}"));
+        let flag = if req.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        };
+        self.0.log(format!("create {name} {id}{flag}"));
         Ok(state)
     }
     async fn update(&self, req: &UpdateRequest) -> ProviderResult<Value> {
@@ -141,7 +164,27 @@ impl Client for TestClient {
         Ok(state)
     }
     async fn delete(&self, req: &DeleteRequest) -> ProviderResult<()> {
-        self.0.objects.lock().unwrap().remove(&req.id);
+        let mut objects = self.0.objects.lock().unwrap();
+        if self.0.strict_deletes.load(Ordering::Relaxed) {
+            let user = objects.iter().find(|(id, v)| {
+                *id != &req.id
+                    && v.as_map().is_some_and(|m| {
+                        m.iter().any(|(k, a)| {
+                            k != "id" && a.as_str().is_some_and(|s| mentions(s, &req.id))
+                        })
+                    })
+            });
+            if let Some((user, _)) = user {
+                self.0
+                    .log(format!("refused delete {} (used by {user})", req.id));
+                return Err(ProviderError::invalid(format!(
+                    "DependencyViolation: {} is still used by {user}",
+                    req.id
+                )));
+            }
+        }
+        objects.remove(&req.id);
+        drop(objects);
         self.0.log(format!("delete {}", req.id));
         Ok(())
     }
@@ -735,6 +778,41 @@ async fn moved_and_import_blocks() {
         other.record("test_thing.x").desired.get_str("name"),
         Some("x")
     );
+
+    // The import is re-read with the configuration as the prior, so a value the cloud does not
+    // report (here `secret`) compares as it would after an apply: nothing to change.
+    let outside = with(&Value::map([("name", Value::string("y"))]), "ext-2");
+    other
+        .cloud
+        .objects
+        .lock()
+        .unwrap()
+        .insert("ext-2".into(), outside);
+    let src = format!(
+        "{src}resource \"test_thing\" \"y\" {{\n  name   = \"y\"\n  secret = \"s\"\n}}\nimport {{\n  to = test_thing.y\n  id = \"ext-2\"\n}}\n"
+    );
+    let plan = other.plan(&src).await;
+    assert_eq!(
+        action_of(&plan, "test_thing.y"),
+        Action::NoOp,
+        "{:#?}",
+        plan.changes
+    );
+    assert_eq!(
+        plan.importing("test_thing.y").map(|i| i.id.as_str()),
+        Some("ext-2")
+    );
+    assert!(
+        plan.importing("test_thing.x").is_none(),
+        "already in the store"
+    );
+    let text = render::text::render(&plan, false);
+    assert!(text.contains("# test_thing.y will be imported"), "{text}");
+    assert!(text.contains("# (imported from \"ext-2\")"), "{text}");
+    assert!(
+        text.contains("Plan: 1 to import, 0 to add, 0 to change, 0 to destroy."),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -759,6 +837,13 @@ async fn stale_intents_from_a_crash_are_cleared_by_the_next_apply() {
     assert_eq!(summary.recovered_intents, 1);
     assert!(env.store.list_intents("default").unwrap().is_empty());
     assert_eq!(env.cloud.count(), 2);
+    // The provider is told which create was cut off, so it can adopt what that attempt made.
+    let log = env.cloud.log.lock().unwrap().clone();
+    assert!(
+        log.contains(&"create a t-0 (interrupted)".to_string()),
+        "{log:?}"
+    );
+    assert!(log.contains(&"create b t-1".to_string()), "{log:?}");
 }
 
 #[tokio::test]
@@ -820,14 +905,31 @@ resource "test_thing" "cbd" {
   lifecycle { create_before_destroy = true }
 }
 resource "test_thing" "gone" { name = "gone" }
+resource "test_thing" "old_name" { name = "mv" }
 "#;
     env.apply(before).await;
+    let outside = with(&Value::map([("name", Value::string("imp"))]), "ext-9");
+    env.cloud
+        .objects
+        .lock()
+        .unwrap()
+        .insert("ext-9".into(), outside);
     let after = before
         .replace("\"old\"", "\"new\"")
         .replace("\"rep\" }", "\"rep2\" }")
         .replace("name = \"cbd\"", "name = \"cbd2\"")
         .replace("resource \"test_thing\" \"gone\" { name = \"gone\" }\n", "")
+        .replace("\"old_name\"", "\"renamed\"")
         + r#"
+moved {
+  from = test_thing.old_name
+  to   = test_thing.renamed
+}
+resource "test_thing" "imp" { name = "imp" }
+import {
+  to = test_thing.imp
+  id = "ext-9"
+}
 resource "test_thing" "new" {
   name   = "new"
   value  = test_thing.rep.id
@@ -856,8 +958,10 @@ output "now" { value = data.test_lookup.now.result }
             ("data.test_lookup.now", Action::NoOp),
             ("test_thing.cbd", Action::Replace),
             ("test_thing.gone", Action::Delete),
+            ("test_thing.imp", Action::NoOp),
             ("test_thing.keep", Action::NoOp),
             ("test_thing.new", Action::Create),
+            ("test_thing.renamed", Action::NoOp),
             ("test_thing.rep", Action::Replace),
             ("test_thing.upd", Action::Update),
         ]
@@ -933,4 +1037,135 @@ async fn a_config_that_catches_up_with_the_cloud_is_recorded_without_a_cloud_cal
         .find(|c| c.address == "test_thing.a")
         .unwrap();
     assert_eq!(c.reasons, vec![Reason::Drifted]);
+}
+
+/// a <- b <- c, each naming itself after the id of what it depends on (a force-new reference),
+/// and c also mentioning a's id.
+const CHAIN: &str = r#"
+resource "test_thing" "a" { name = "a" }
+resource "test_thing" "b" { name = "${test_thing.a.id}-b" }
+resource "test_thing" "c" {
+  name  = "${test_thing.b.id}-c"
+  value = test_thing.a.id
+}
+"#;
+
+fn log_index(log: &[String], prefix: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in {log:?}"))
+}
+
+#[tokio::test]
+async fn replacing_a_dependency_destroys_dependents_first_and_creates_them_after() {
+    let env = env();
+    let (_, first) = env.apply(CHAIN).await;
+    assert!(first.succeeded(), "{:?}", first.failures);
+    let old: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|n| env.record(&format!("test_thing.{n}")).id)
+        .collect();
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    env.cloud.log.lock().unwrap().clear();
+
+    let changed = CHAIN.replace("name = \"a\"", "name = \"a2\"");
+    let plan = env.plan(&changed).await;
+    // b's and c's names are unknown until a (then b) is recreated: a force-new attribute
+    // with an unknown value means replacement.
+    for addr in ["test_thing.a", "test_thing.b", "test_thing.c"] {
+        assert_eq!(action_of(&plan, addr), Action::Replace, "{addr}");
+    }
+    let b = plan
+        .changes
+        .iter()
+        .find(|c| c.address == "test_thing.b")
+        .unwrap();
+    assert!(
+        b.reasons
+            .contains(&Reason::ForcesReplacement(vec!["name".into()])),
+        "{:?}",
+        b.reasons
+    );
+    let summary = env.apply_plan(&changed, &plan).await;
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!((summary.added, summary.destroyed), (3, 3));
+
+    let log = env.cloud.log.lock().unwrap().clone();
+    assert!(!log.iter().any(|l| l.starts_with("refused")), "{log:?}");
+    let del: Vec<usize> = old
+        .iter()
+        .map(|id| log_index(&log, &format!("delete {id}")))
+        .collect();
+    let new_a = env.record("test_thing.a").id;
+    let new_b = env.record("test_thing.b").id;
+    let cr_a = log_index(&log, "create a2 ");
+    let cr_b = log_index(&log, &format!("create {new_a}-b "));
+    let cr_c = log_index(&log, &format!("create {new_b}-c "));
+    assert!(
+        del[2] < del[1] && del[1] < del[0],
+        "dependents go first: {log:?}"
+    );
+    assert!(del[0] < cr_a && cr_a < cr_b && cr_b < cr_c, "{log:?}");
+    assert_eq!(env.cloud.count(), 3);
+    assert_eq!(
+        env.cloud.by_name(&format!("{new_b}-c"))[0].get_str("value"),
+        Some(new_a.as_str())
+    );
+    assert!(env.store.list_intents("default").unwrap().is_empty());
+    assert!(!env.plan(&changed).await.has_changes());
+}
+
+#[tokio::test]
+async fn a_removed_dependent_is_deleted_before_its_dependency_is_replaced() {
+    let env = env();
+    env.apply(TWO).await;
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    let only_a = "resource \"test_thing\" \"a\" {\n  name  = \"a2\"\n  value = \"one\"\n}\n";
+    let (plan, summary) = env.apply(only_a).await;
+    assert_eq!(action_of(&plan, "test_thing.a"), Action::Replace);
+    assert_eq!(action_of(&plan, "test_thing.b"), Action::Delete);
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!(env.cloud.count(), 1);
+    assert_eq!(env.cloud.by_name("a2").len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_dependent_destroy_leaves_its_dependency_untouched() {
+    let env = env();
+    env.apply(CHAIN).await;
+    let (a, b) = (env.record("test_thing.a"), env.record("test_thing.b"));
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    // Something outside the stack uses b, so b cannot be deleted.
+    env.cloud.objects.lock().unwrap().insert(
+        "ext-1".into(),
+        Value::map([("name", Value::string(format!("uses-{}", b.id)))]),
+    );
+    let changed = CHAIN.replace("name = \"a\"", "name = \"a2\"");
+    let (_, summary) = env.apply(&changed).await;
+    let failed: Vec<&str> = summary
+        .failures
+        .iter()
+        .map(|f| f.address.as_str())
+        .collect();
+    assert_eq!(failed, vec!["test_thing.b"], "{:?}", summary.failures);
+    assert!(summary.failures[0].message.contains("DependencyViolation"));
+    // c's destroy came first and succeeded; a's destroy and every create wait on b's.
+    assert_eq!(summary.destroyed, 1);
+    assert_eq!(summary.added, 0);
+    assert!(summary.skipped.contains(&"test_thing.a".to_string()));
+    assert_eq!(env.record("test_thing.a").id, a.id);
+    assert_eq!(env.record("test_thing.b").id, b.id);
+    assert!(env
+        .store
+        .get_resource("default", "test_thing.c")
+        .unwrap()
+        .is_none());
+    assert!(env.store.list_intents("default").unwrap().is_empty());
+
+    // Once the outside user is gone, the next apply finishes the replacement.
+    env.cloud.objects.lock().unwrap().remove("ext-1");
+    let (_, summary) = env.apply(&changed).await;
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    assert_eq!(env.cloud.count(), 3);
+    assert!(!env.plan(&changed).await.has_changes());
 }

@@ -346,6 +346,19 @@ impl Plan {
         }
     }
 
+    /// The address a `moved` block renames to `address` in this plan.
+    pub fn previous_address(&self, address: &str) -> Option<&str> {
+        self.moved
+            .iter()
+            .find(|m| m.to == address)
+            .map(|m| m.from.as_str())
+    }
+
+    /// The cloud object an `import` block adopts as `address` in this plan.
+    pub fn importing(&self, address: &str) -> Option<&Imported> {
+        self.imported.iter().find(|i| i.address == address)
+    }
+
     /// True if applying would change a resource or an output.
     pub fn has_changes(&self) -> bool {
         self.summary.has_resource_changes()

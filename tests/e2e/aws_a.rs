@@ -79,6 +79,7 @@ impl Env {
                 type_name: ty.into(),
                 owner: owner(addr),
                 config,
+                interrupted: false,
             })
             .await
     }

@@ -69,6 +69,7 @@ async fn create(c: &Arc<dyn Client>, ty: &str, addr: &str, config: Value) -> Val
         type_name: ty.into(),
         owner: owner(addr),
         config,
+        interrupted: false,
     })
     .await
     .unwrap_or_else(|e| panic!("create {ty}: {e}"))
@@ -183,6 +184,7 @@ async fn iam_role_lifecycle_adopt_import_and_drift() {
             type_name: ty.into(),
             owner: owner("aws_iam_role.other"),
             config: other,
+            interrupted: false,
         })
         .await
         .unwrap_err();
@@ -766,6 +768,7 @@ async fn security_groups_inline_and_standalone_rules() {
             type_name: "aws_security_group".into(),
             owner: owner("aws_security_group.x"),
             config: other,
+            interrupted: false,
         })
         .await
         .unwrap_err();

@@ -147,6 +147,55 @@ impl Intercept for CountingInterceptor {
     }
 }
 
+/// Debug builds only: `TERRANE_FAULT_AFTER_SEND=<Operation>` (e.g. `CreateVpc`) makes the process
+/// hang right after that operation's response arrives, before the provider sees it, after
+/// printing `terrane: fault point after <Operation>` to stderr. Crash tests wait for the line and
+/// kill the process there: the cloud has done the work, the store has not heard of it.
+#[cfg(debug_assertions)]
+#[derive(Debug, Clone)]
+struct FaultInterceptor(Option<Arc<str>>);
+
+#[cfg(debug_assertions)]
+impl FaultInterceptor {
+    fn from_env() -> Self {
+        FaultInterceptor(
+            std::env::var("TERRANE_FAULT_AFTER_SEND")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(Arc::from),
+        )
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Intercept for FaultInterceptor {
+    fn name(&self) -> &'static str {
+        "terrane-fault-after-send"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        _ctx: &aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        let Some(op) = &self.0 else { return Ok(()) };
+        if cfg.load::<Metadata>().is_some_and(|m| m.name() == &**op) {
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "terrane: fault point after {op}");
+            let _ = err.flush();
+            drop(err);
+            // Hang this call (and so the apply) until the test kills the process.
+            loop {
+                std::thread::park();
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The SDK clients of one configured provider.
 pub struct Clients {
     pub settings: AwsSettings,
@@ -170,6 +219,10 @@ pub struct Clients {
 macro_rules! service_client {
     ($krate:ident, $sdk:expr, $settings:expr, $name:literal, $icpt:expr) => {{
         let mut b = $krate::config::Builder::from($sdk).interceptor($icpt.clone());
+        #[cfg(debug_assertions)]
+        {
+            b = b.interceptor(FaultInterceptor::from_env());
+        }
         if let Some(ep) = $settings.endpoint($name) {
             b = b.endpoint_url(ep);
         }
@@ -233,6 +286,10 @@ impl Clients {
                 .response_checksum_validation(
                     aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired,
                 );
+            #[cfg(debug_assertions)]
+            {
+                b = b.interceptor(FaultInterceptor::from_env());
+            }
             if let Some(ep) = settings.endpoint("s3") {
                 b = b.endpoint_url(ep);
             }

@@ -282,7 +282,11 @@ impl ResourceType for Bucket {
             }
         };
         if bucket_exists(c, &name).await? {
-            if !owned_by(&bucket_tags(c, &name).await?, stack, addr) {
+            // Ours if it carries our tags, or if our last attempt died between CreateBucket and
+            // PutBucketTagging (an interrupted create, and a bucket with no tags at all).
+            let tags = bucket_tags(c, &name).await?;
+            let ours = owned_by(&tags, stack, addr) || (req.interrupted && tags.is_empty());
+            if !ours {
                 return Err(already_exists("aws_s3_bucket", &name));
             }
         } else {

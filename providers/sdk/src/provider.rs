@@ -85,6 +85,10 @@ pub struct CreateRequest {
     pub type_name: String,
     pub owner: Owner,
     pub config: Value,
+    /// An earlier attempt at this create (same owner) was interrupted mid-call, so an object of
+    /// exactly the configured name that the provider could not tag yet may be that attempt's:
+    /// providers whose create takes more than one call adopt it instead of refusing it.
+    pub interrupted: bool,
 }
 
 /// Change a resource in place.

@@ -44,12 +44,14 @@ pub fn to_json(plan: &Plan) -> Json {
             "read": s.read,
             "forget": s.forget,
             "noop": s.noop,
+            "import": plan.imported.len(),
+            "move": plan.moved.len(),
             "to_add": s.to_add(),
             "to_change": s.to_change(),
             "to_destroy": s.to_destroy(),
         },
         "has_changes": plan.has_changes(),
-        "changes": plan.changes.iter().map(change_json).collect::<Vec<_>>(),
+        "changes": plan.changes.iter().map(|c| change_json(plan, c)).collect::<Vec<_>>(),
         "outputs": plan.outputs.iter().map(|o| {
             let side = |v: &Option<Value>| match v {
                 None => Json::Null,
@@ -67,7 +69,7 @@ pub fn to_json(plan: &Plan) -> Json {
     })
 }
 
-fn change_json(c: &Change) -> Json {
+fn change_json(plan: &Plan, c: &Change) -> Json {
     let attributes: Vec<Json> = c
         .attrs
         .iter()
@@ -102,6 +104,8 @@ fn change_json(c: &Change) -> Json {
         "prevent_destroy": c.prevent_destroy,
         "blocked_by_prevent_destroy": c.blocked_by_prevent_destroy(),
         "dependencies": c.dependencies,
+        "previous_address": plan.previous_address(&c.address),
+        "importing": plan.importing(&c.address).map(|i| json!({ "id": i.id })),
         "attributes": attributes,
         "before": whole(&c.before),
         "after": whole(&c.after),

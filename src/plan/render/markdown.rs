@@ -63,6 +63,34 @@ pub fn render_with_base(plan: &Plan, base: Option<&BaseComparison>, limit: usize
         }
     }
 
+    if !plan.imported.is_empty() || !plan.moved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Imports and moves ({})\n",
+            plan.imported.len() + plan.moved.len()
+        );
+        for i in &plan.imported {
+            let line = format!(
+                "- `{}` imported from `{}`\n",
+                code_safe(&i.address),
+                code_safe(&i.id)
+            );
+            if out.len() + line.len() <= budget {
+                out.push_str(&line);
+            }
+        }
+        for m in &plan.moved {
+            let line = format!(
+                "- `{}` moved to `{}`\n",
+                code_safe(&m.from),
+                code_safe(&m.to)
+            );
+            if out.len() + line.len() <= budget {
+                out.push_str(&line);
+            }
+        }
+    }
+
     if let Some(base) = base {
         base_section(&mut out, plan, base, budget);
     }

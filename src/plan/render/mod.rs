@@ -9,7 +9,9 @@ pub mod text;
 #[cfg(test)]
 mod tests;
 
-use super::{is_sensitive_path, join_index, join_key, Action, AttrChange, Change, OutputChange};
+use super::{
+    is_sensitive_path, join_index, join_key, Action, AttrChange, Change, OutputChange, Plan,
+};
 use std::collections::BTreeSet;
 use terrane_provider::{format_number, Value};
 
@@ -210,6 +212,28 @@ pub(crate) fn changed_outputs(outputs: &[OutputChange]) -> Vec<&OutputChange> {
 /// Whether a change is shown in the "will perform" list.
 pub(crate) fn is_actionable(c: &Change) -> bool {
     c.action != Action::NoOp
+}
+
+/// Where a change's object comes from when this plan imports or moves it, as a comment line:
+/// `(imported from "i-123")`, `(moved from aws_s3_bucket.old)`.
+pub(crate) fn provenance(plan: &Plan, c: &Change) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(i) = plan.importing(&c.address) {
+        parts.push(format!(
+            "imported from {}",
+            serde_json::Value::String(i.id.clone())
+        ));
+    }
+    if let Some(from) = plan.previous_address(&c.address) {
+        parts.push(format!("moved from {from}"));
+    }
+    (!parts.is_empty()).then(|| format!("({})", parts.join("; ")))
+}
+
+/// Whether the plan imports or moves this change's object (shown even when nothing else
+/// happens to it).
+pub(crate) fn is_imported_or_moved(plan: &Plan, c: &Change) -> bool {
+    plan.importing(&c.address).is_some() || plan.previous_address(&c.address).is_some()
 }
 
 /// Whether a no-op change carries differences worth reporting (observe-only drift).

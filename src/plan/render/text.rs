@@ -3,7 +3,7 @@
 
 use super::{
     action_phrase, action_symbol, attr_line, block_header, changed_outputs, is_actionable,
-    is_observed_drift, output_line, path_width, reasons_line,
+    is_imported_or_moved, is_observed_drift, output_line, path_width, provenance, reasons_line,
 };
 use crate::plan::{Action, Change, Plan};
 use std::fmt::Write;
@@ -59,15 +59,19 @@ pub fn render(plan: &Plan, color: bool) -> String {
             p.paint(BOLD, "Note: Objects have changed outside of terrane")
         );
         for c in &drifted {
-            render_change(&mut out, c, &p);
+            render_change(&mut out, plan, c, &p);
         }
     }
 
-    let actions: Vec<&Change> = plan.changes.iter().filter(|c| is_actionable(c)).collect();
+    let actions: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| is_actionable(c) || (is_imported_or_moved(plan, c) && c.attrs.is_empty()))
+        .collect();
     if !actions.is_empty() {
         out.push_str("terrane will perform the following actions:\n\n");
         for c in &actions {
-            render_change(&mut out, c, &p);
+            render_change(&mut out, plan, c, &p);
         }
     }
 
@@ -86,15 +90,20 @@ pub fn render(plan: &Plan, color: bool) -> String {
 
     let s = &plan.summary;
     if plan.has_changes() {
-        if s.has_resource_changes() {
+        if s.has_resource_changes() || !plan.imported.is_empty() || !plan.moved.is_empty() {
             let forget = if s.forget > 0 {
                 format!(", {} to forget", s.forget)
             } else {
                 String::new()
             };
+            let import = if plan.imported.is_empty() {
+                String::new()
+            } else {
+                format!("{} to import, ", plan.imported.len())
+            };
             let _ = writeln!(
                 out,
-                "{} {} to add, {} to change, {} to destroy{forget}.",
+                "{} {import}{} to add, {} to change, {} to destroy{forget}.",
                 p.paint(BOLD, "Plan:"),
                 s.to_add(),
                 s.to_change(),
@@ -121,20 +130,34 @@ pub fn render(plan: &Plan, color: bool) -> String {
     out
 }
 
-fn render_change(out: &mut String, c: &Change, p: &Painter) {
-    let _ = writeln!(
-        out,
-        "  {}",
-        p.paint(BOLD, &format!("# {} {}", c.address, action_phrase(c)))
-    );
-    if let Some(line) = reasons_line(c) {
+fn render_change(out: &mut String, plan: &Plan, c: &Change, p: &Painter) {
+    // Nothing changes but how it is recorded: Terraform's wording, and no symbol.
+    let only_moved = c.action == Action::NoOp && c.attrs.is_empty();
+    let importing = plan.importing(&c.address).is_some();
+    let (title, show_provenance) = match plan.previous_address(&c.address) {
+        Some(from) if only_moved && !importing => {
+            (format!("# {from} has moved to {}", c.address), false)
+        }
+        _ if only_moved => (format!("# {} will be imported", c.address), true),
+        _ => (format!("# {} {}", c.address, action_phrase(c)), true),
+    };
+    let _ = writeln!(out, "  {}", p.paint(BOLD, &title));
+    if let Some(line) = provenance(plan, c).filter(|_| show_provenance) {
+        let _ = writeln!(out, "  {}", p.paint(DIM, &format!("# {line}")));
+    }
+    if let Some(line) = reasons_line(c).filter(|_| !only_moved) {
         let _ = writeln!(out, "  {}", p.paint(DIM, &format!("# {line}")));
     }
     // Terraform right-aligns the header symbol in a three-column gutter (`  +`, `-/+`, ` <=`).
-    let sym = action_symbol(c);
+    let sym = if only_moved { " " } else { action_symbol(c) };
     let pad = " ".repeat(3usize.saturating_sub(sym.chars().count()));
     let _ = writeln!(out, "{pad}{} {} {{", p.symbol(sym), block_header(c));
-    if c.action != Action::Forget {
+    if only_moved {
+        // Which object it is, as Terraform shows it.
+        if let Some(id) = c.before.as_ref().and_then(|b| b.get_str("id")) {
+            let _ = writeln!(out, "        id = {}", serde_json::Value::String(id.into()));
+        }
+    } else if c.action != Action::Forget {
         let width = path_width(c);
         for a in &c.attrs {
             let (s, body) = attr_line(c, a, width);
