@@ -626,6 +626,8 @@ fn dynamodb_table_lifecycle() {
 
 /// Knobs of the network stack.
 struct Net<'a> {
+    /// VPC `main`: its CIDR (force-new, with everything else in it depending on it).
+    main_cidr: &'a str,
     /// VPC `main`: DNS hostnames (in place), a tag (in place).
     dns_hostnames: bool,
     env: &'a str,
@@ -654,6 +656,7 @@ struct Net<'a> {
 impl Net<'_> {
     fn tf(&self) -> String {
         let Net {
+            main_cidr,
             dns_hostnames,
             env,
             spare_cidr,
@@ -699,7 +702,7 @@ impl Net<'_> {
         format!(
             r#"
 resource "aws_vpc" "main" {{
-  cidr_block           = "10.0.0.0/16"
+  cidr_block           = "{main_cidr}"
   enable_dns_hostnames = {dns_hostnames}
   tags = {{ Name = "lc-main", env = "{env}" }}
 }}
@@ -895,6 +898,7 @@ fn igw_vpcs(moto: &Moto, igw: &str) -> Vec<String> {
 fn vpc_network_lifecycle() {
     let moto = Moto::start();
     let mut cfg = Net {
+        main_cidr: "10.0.0.0/16",
         dns_hostnames: false,
         env: "dev",
         spare_cidr: "10.1.0.0/16",
@@ -1057,6 +1061,52 @@ fn vpc_network_lifecycle() {
     assert!(igw_vpcs(&moto, &igw).is_empty());
     s.assert_no_changes();
 
+    // The main VPC's CIDR forces a new VPC while subnets, groups, rules, a route table and an
+    // association live in it: they are all replaced (dependents destroyed first, created
+    // after), and the gateway is attached to the new VPC in place.
+    cfg.main_cidr = "10.0.0.0/17";
+    cfg.igw_attached = true;
+    s.write(&cfg.tf());
+    let actions = s.plan_actions();
+    for addr in [
+        "aws_vpc.main",
+        "aws_subnet.a",
+        "aws_subnet.b",
+        "aws_security_group.web",
+        "aws_security_group.app",
+        "aws_security_group.other",
+        "aws_vpc_security_group_ingress_rule.app_in",
+        "aws_vpc_security_group_egress_rule.app_out",
+        "aws_route_table.rt",
+        "aws_route_table_association.assoc",
+    ] {
+        assert_eq!(actions[addr], "replace", "{addr} in {actions:?}");
+    }
+    assert_eq!(actions["aws_internet_gateway.gw"], "update", "{actions:?}");
+    assert!(!actions.contains_key("aws_vpc.spare"), "{actions:?}");
+    s.apply();
+    let vpc2 = s.id_of("aws_vpc.main");
+    let vpcs = vpc_ids(&moto);
+    assert!(!has(&vpcs, &vpc) && has(&vpcs, &vpc2), "{vpcs:?}");
+    assert_eq!(subnet_cidrs(&moto, &vpc2), ["10.0.1.0/24", "10.0.3.0/24"]);
+    assert!(subnet_cidrs(&moto, &vpc).is_empty());
+    assert_eq!(igw_vpcs(&moto, &igw), [vpc2.as_str()]);
+    let rt_new = s.id_of("aws_route_table.rt");
+    assert_eq!(route_table(&moto, &rt_new)["VpcId"], vpc2.as_str());
+    assert_eq!(
+        associated_subnets(&moto, &rt_new),
+        [s.id_of("aws_subnet.b").as_str()]
+    );
+    let app2 = s.id_of("aws_security_group.app");
+    assert_eq!(group(&moto, &app2)["VpcId"], vpc2.as_str());
+    assert_eq!(
+        group_rule_ids(&moto, &app2),
+        [s.id_of("aws_vpc_security_group_egress_rule.app_out")]
+    );
+    let groups = group_ids(&moto);
+    assert!(!has(&groups, &app) && !has(&groups, &web2), "{groups:?}");
+    s.assert_no_changes();
+
     // Import every resource by its Terraform import id.
     let ids: Vec<(&str, String)> = [
         "aws_vpc.main",
@@ -1076,7 +1126,7 @@ fn vpc_network_lifecycle() {
     .map(|a| (a, s.id_of(a)))
     .chain([(
         "aws_route_table_association.assoc",
-        format!("{sub_b2}/{rt}"),
+        format!("{}/{rt_new}", s.id_of("aws_subnet.b")),
     )])
     .collect();
     for (addr, id) in &ids {
@@ -1086,7 +1136,7 @@ fn vpc_network_lifecycle() {
 
     s.destroy();
     let vpcs = vpc_ids(&moto);
-    assert!(!has(&vpcs, &vpc) && !has(&vpcs, &spare2), "{vpcs:?}");
+    assert!(!has(&vpcs, &vpc2) && !has(&vpcs, &spare2), "{vpcs:?}");
     let igws = names(
         &ec2(&moto, &["describe-internet-gateways"]),
         "InternetGateways",
@@ -1094,6 +1144,7 @@ fn vpc_network_lifecycle() {
     );
     assert!(!has(&igws, &igw), "{igws:?}");
     let groups = group_ids(&moto);
-    assert!(!has(&groups, &web2) && !has(&groups, &app) && !has(&groups, &other));
+    let (web3, other2) = (ids[4].1.clone(), ids[6].1.clone());
+    assert!(!has(&groups, &web3) && !has(&groups, &app2) && !has(&groups, &other2));
     assert!(s.addresses().is_empty());
 }
