@@ -52,7 +52,9 @@ struct Iam<'a> {
     /// Policy `p`: description (force-new), allowed action (in place).
     p_desc: &'a str,
     p_action: &'a str,
-    /// Role `r2`'s max_session_duration (in place).
+    /// Role `r2`'s name (force-new; its role policy and attachment depend on it) and
+    /// max_session_duration (in place).
+    r2_name: &'a str,
     r2_session: u32,
     /// aws_iam_role_policy name (force-new) and its allowed action (in place).
     rp_name: &'a str,
@@ -73,6 +75,7 @@ impl Iam<'_> {
             role_extra_managed,
             p_desc,
             p_action,
+            r2_name,
             r2_session,
             rp_name,
             rp_action,
@@ -136,7 +139,7 @@ resource "aws_iam_role" "r" {{
 
 # A role whose policies are separate resources.
 resource "aws_iam_role" "r2" {{
-  name                 = "lc-role-two"
+  name                 = "{r2_name}"
   assume_role_policy   = local.assume
   max_session_duration = {r2_session}
 }}
@@ -259,6 +262,7 @@ fn iam_lifecycle() {
         role_extra_managed: false,
         p_desc: "first",
         p_action: "sqs:SendMessage",
+        r2_name: "lc-role-two",
         r2_session: 3600,
         rp_name: "lc-inline-b",
         rp_action: "logs:PutLogEvents",
@@ -385,19 +389,41 @@ fn iam_lifecycle() {
     assert_ne!(p["Policy"]["PolicyId"], p_id.as_str(), "a new policy");
     s.assert_no_changes();
 
+    // Renaming role r2 replaces it and, with it, its role policy and attachment (role is
+    // force-new on both): they go first, the new role comes, then they are created on it.
+    cfg.r2_name = "lc-role-three";
+    s.write(&cfg.tf());
+    let actions = s.plan_actions();
+    for addr in [
+        "aws_iam_role.r2",
+        "aws_iam_role_policy.rp",
+        "aws_iam_role_policy_attachment.att",
+    ] {
+        assert_eq!(actions[addr], "replace", "{addr} in {actions:?}");
+    }
+    s.apply();
+    let roles = role_names(&moto);
+    assert!(
+        !has(&roles, "lc-role-two") && has(&roles, "lc-role-three"),
+        "{roles:?}"
+    );
+    assert_eq!(inline_names(&moto, "lc-role-three"), ["lc-inline-c"]);
+    assert_eq!(attached(&moto, "lc-role-three"), [q_arn.as_str()]);
+    s.assert_no_changes();
+
     // Import each by its Terraform import id.
     for (addr, id) in [
         ("aws_iam_role.r", "lc-role-renamed".to_string()),
-        ("aws_iam_role.r2", "lc-role-two".to_string()),
+        ("aws_iam_role.r2", "lc-role-three".to_string()),
         ("aws_iam_policy.p", p_arn.clone()),
         ("aws_iam_policy.q", q_arn.clone()),
         (
             "aws_iam_role_policy.rp",
-            "lc-role-two:lc-inline-c".to_string(),
+            "lc-role-three:lc-inline-c".to_string(),
         ),
         (
             "aws_iam_role_policy_attachment.att",
-            format!("lc-role-two/{q_arn}"),
+            format!("lc-role-three/{q_arn}"),
         ),
         ("aws_iam_user.u", "lc-user".to_string()),
     ] {
@@ -413,7 +439,7 @@ fn iam_lifecycle() {
     s.destroy();
     let roles = role_names(&moto);
     assert!(
-        !has(&roles, "lc-role-renamed") && !has(&roles, "lc-role-two"),
+        !has(&roles, "lc-role-renamed") && !has(&roles, "lc-role-three"),
         "{roles:?}"
     );
     assert!(local_policy_arns(&moto).is_empty());
