@@ -458,6 +458,11 @@ fn iam_lifecycle() {
 /// A table with a composite key, a GSI and TTL; `on_demand` switches the billing mode (in
 /// place), `extra_gsi` adds a second index (in place), `team` is a tag (in place).
 fn table_tf(name: &str, on_demand: bool, extra_gsi: bool, team: &str) -> String {
+    table_tf_keyed(name, "pk", on_demand, extra_gsi, team)
+}
+
+/// The same table with `hash` as its partition key (force-new).
+fn table_tf_keyed(name: &str, hash: &str, on_demand: bool, extra_gsi: bool, team: &str) -> String {
     let (billing, capacity) = if on_demand {
         ("PAY_PER_REQUEST", "")
     } else {
@@ -488,11 +493,11 @@ resource "aws_dynamodb_table" "t" {{
   name         = "{name}"
   billing_mode = "{billing}"
   {capacity}
-  hash_key     = "pk"
+  hash_key     = "{hash}"
   range_key    = "sk"
 
   attribute {{
-    name = "pk"
+    name = "{hash}"
     type = "S"
   }}
 
@@ -635,6 +640,22 @@ fn dynamodb_table_lifecycle() {
         gsi_names(&describe_table(&moto, "lc-orders-2")),
         ["by_owner", "by_status"]
     );
+    s.assert_no_changes();
+
+    // `hash_key` forces a new table too (same name: the old one goes first).
+    let created = describe_table(&moto, "lc-orders-2")["CreationDateTime"].clone();
+    s.write(&table_tf_keyed(
+        "lc-orders-2",
+        "order_id",
+        true,
+        true,
+        "data",
+    ));
+    assert_eq!(s.plan_actions()["aws_dynamodb_table.t"], "replace");
+    s.apply();
+    let t = describe_table(&moto, "lc-orders-2");
+    assert_eq!(t["KeySchema"][0]["AttributeName"], "order_id", "{t}");
+    assert_ne!(t["CreationDateTime"], created, "a new table");
     s.assert_no_changes();
 
     // Import by the table name.
