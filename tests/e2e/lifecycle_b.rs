@@ -43,7 +43,8 @@ fn has(v: &[String], s: &str) -> bool {
 
 /// Knobs of the IAM stack that the test turns, step by step.
 struct Iam<'a> {
-    /// Role `r`: name (force-new), description (in place), inline policy action (in place).
+    /// Role `r`: name (force-new), description (in place), inline policy action (in place;
+    /// empty: one empty `inline_policy {}` block, Terraform's "remove all inline policies").
     role: &'a str,
     role_desc: &'a str,
     inline_action: &'a str,
@@ -83,6 +84,19 @@ impl Iam<'_> {
             user_path,
             user_team,
         } = self;
+        let inline = if inline_action.is_empty() {
+            "inline_policy {}".to_string()
+        } else {
+            format!(
+                r#"inline_policy {{
+    name = "inline-a"
+    policy = jsonencode({{
+      Version   = "2012-10-17"
+      Statement = [{{ Effect = "Allow", Action = ["{inline_action}"], Resource = "*" }}]
+    }})
+  }}"#
+            )
+        };
         let managed = if *role_extra_managed {
             "[aws_iam_policy.q.arn, aws_iam_policy.p.arn]"
         } else {
@@ -125,13 +139,7 @@ resource "aws_iam_role" "r" {{
   description        = "{role_desc}"
   assume_role_policy = local.assume
 
-  inline_policy {{
-    name = "inline-a"
-    policy = jsonencode({{
-      Version   = "2012-10-17"
-      Statement = [{{ Effect = "Allow", Action = ["{inline_action}"], Resource = "*" }}]
-    }})
-  }}
+  {inline}
 
   managed_policy_arns = {managed}
   tags = {{ team = "platform" }}
@@ -434,6 +442,14 @@ fn iam_lifecycle() {
     // deletes the role before the policies attached to it.
     let shown = s.ok(&["state", "show", "aws_iam_role.r"]).out;
     assert!(shown.contains("# depends on: aws_iam_policy.q"), "{shown}");
+    s.assert_no_changes();
+
+    // One empty inline_policy block removes the role's inline policies (Terraform's way).
+    cfg.inline_action = "";
+    s.write(&cfg.tf());
+    assert_eq!(s.plan_actions()["aws_iam_role.r"], "update");
+    s.apply();
+    assert!(inline_names(&moto, "lc-role-renamed").is_empty());
     s.assert_no_changes();
 
     s.destroy();
