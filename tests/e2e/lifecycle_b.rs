@@ -62,7 +62,8 @@ struct Iam<'a> {
     rp_action: &'a str,
     /// Which policy the attachment attaches: "p" or "q" (policy_arn is force-new).
     attach: &'a str,
-    /// User path (in place) and a tag value (in place).
+    /// User name, path and a tag value (all in place: IAM renames users).
+    user_name: &'a str,
     user_path: &'a str,
     user_team: &'a str,
 }
@@ -81,6 +82,7 @@ impl Iam<'_> {
             rp_name,
             rp_action,
             attach,
+            user_name,
             user_path,
             user_team,
         } = self;
@@ -167,7 +169,7 @@ resource "aws_iam_role_policy_attachment" "att" {{
 }}
 
 resource "aws_iam_user" "u" {{
-  name = "lc-user"
+  name = "{user_name}"
   path = "{user_path}"
   tags = {{ team = "{user_team}" }}
 }}
@@ -275,6 +277,7 @@ fn iam_lifecycle() {
         rp_name: "lc-inline-b",
         rp_action: "logs:PutLogEvents",
         attach: "p",
+        user_name: "lc-user",
         user_path: "/",
         user_team: "platform",
     };
@@ -419,6 +422,24 @@ fn iam_lifecycle() {
     assert_eq!(attached(&moto, "lc-role-three"), [q_arn.as_str()]);
     s.assert_no_changes();
 
+    // A user is renamed in place: the same user (UserId) under the new name.
+    cfg.user_name = "lc-user-renamed";
+    s.write(&cfg.tf());
+    assert_eq!(s.plan_actions()["aws_iam_user.u"], "update");
+    s.apply();
+    let user = aws_json(
+        &moto,
+        &["iam", "get-user", "--user-name", "lc-user-renamed"],
+    );
+    assert_eq!(user["User"]["UserId"], user_id.as_str());
+    let users = names(
+        &aws_json(&moto, &["iam", "list-users"]),
+        "Users",
+        "UserName",
+    );
+    assert!(!has(&users, "lc-user"), "{users:?}");
+    s.assert_no_changes();
+
     // Import each by its Terraform import id.
     for (addr, id) in [
         ("aws_iam_role.r", "lc-role-renamed".to_string()),
@@ -433,7 +454,7 @@ fn iam_lifecycle() {
             "aws_iam_role_policy_attachment.att",
             format!("lc-role-three/{q_arn}"),
         ),
-        ("aws_iam_user.u", "lc-user".to_string()),
+        ("aws_iam_user.u", "lc-user-renamed".to_string()),
     ] {
         assert_eq!(s.id_of(addr), id, "{addr}");
         s.reimport(addr, &id);
@@ -464,7 +485,7 @@ fn iam_lifecycle() {
         "Users",
         "UserName",
     );
-    assert!(!has(&users, "lc-user"), "{users:?}");
+    assert!(!has(&users, "lc-user-renamed"), "{users:?}");
     assert!(s.addresses().is_empty());
 }
 
