@@ -731,8 +731,10 @@ struct Net<'a> {
     default_route: bool,
     /// The VPC the second route table lives in, "main" or "spare" (force-new).
     rt2_vpc: &'a str,
-    /// The subnet the association associates, "a" or "b" (force-new).
+    /// The subnet the association associates, "a" or "b" (force-new), and the route table,
+    /// "rt" or "rt2" (in place).
     assoc_subnet: &'a str,
+    assoc_rt: &'a str,
     /// Whether the internet gateway is attached to VPC `main` (in place).
     igw_attached: bool,
 }
@@ -753,6 +755,7 @@ impl Net<'_> {
             default_route,
             rt2_vpc,
             assoc_subnet,
+            assoc_rt,
             igw_attached,
         } = self;
         let http = if *web_http {
@@ -870,7 +873,7 @@ resource "aws_route_table" "rt2" {{
 
 resource "aws_route_table_association" "assoc" {{
   subnet_id      = aws_subnet.{assoc_subnet}.id
-  route_table_id = aws_route_table.rt.id
+  route_table_id = aws_route_table.{assoc_rt}.id
 }}
 "#
         )
@@ -995,6 +998,7 @@ fn vpc_network_lifecycle() {
         default_route: false,
         rt2_vpc: "main",
         assoc_subnet: "a",
+        assoc_rt: "rt",
         igw_attached: true,
     };
     let s = Stack::new(&moto, &cfg.tf());
@@ -1042,6 +1046,7 @@ fn vpc_network_lifecycle() {
     cfg.web_http = true;
     cfg.rule_port = 8443;
     cfg.default_route = true;
+    cfg.assoc_rt = "rt2";
     s.write(&cfg.tf());
     let actions = s.plan_actions();
     for addr in [
@@ -1050,10 +1055,11 @@ fn vpc_network_lifecycle() {
         "aws_security_group.web",
         "aws_vpc_security_group_ingress_rule.app_in",
         "aws_route_table.rt",
+        "aws_route_table_association.assoc",
     ] {
         assert_eq!(actions[addr], "update", "{addr} in {actions:?}");
     }
-    assert_eq!(actions.len(), 5, "{actions:?}");
+    assert_eq!(actions.len(), 6, "{actions:?}");
     s.apply();
     assert!(dns_hostnames(&moto, &vpc));
     let v = &ec2(&moto, &["describe-vpcs", "--vpc-ids", &vpc])["Vpcs"][0];
@@ -1075,6 +1081,8 @@ fn vpc_network_lifecycle() {
         s.id_of("aws_vpc_security_group_ingress_rule.app_in"),
         rule_in
     );
+    assert!(associated_subnets(&moto, &rt).is_empty());
+    assert_eq!(associated_subnets(&moto, &rt2), [sub_a.as_str()]);
     assert_eq!(ingress_ports(&moto, &app), [("tcp".to_string(), 8443)]);
     let routes = route_table(&moto, &rt)["Routes"].clone();
     assert!(
@@ -1125,6 +1133,7 @@ fn vpc_network_lifecycle() {
     // association moves to subnet b; the gateway is detached in place.
     cfg.rt2_vpc = "spare";
     cfg.assoc_subnet = "b";
+    cfg.assoc_rt = "rt";
     cfg.default_route = false;
     cfg.igw_attached = false;
     s.write(&cfg.tf());
