@@ -62,7 +62,11 @@ impl Engine {
             id: value.get_str("id").unwrap_or(id).to_string(),
             cloud: value,
             desired: Value::Null,
-            dependencies: Vec::new(),
+            // What the configuration says it depends on, so that a destroy right after the
+            // import still deletes it before the things it uses (a role before its policies).
+            dependencies: crate::graph::Graph::build(cfg)
+                .map(|g| super::planner::dependencies(&g, &inst.addr))
+                .unwrap_or_default(),
             sensitive_attrs: Vec::new(),
             schema_version: 0,
             deletion_policy_orphan: false,

@@ -323,7 +323,12 @@ impl Planner<'_> {
                         .collect()
                 }
             };
-            let v = if items.is_empty() && prior_items.is_empty() && !self.fresh {
+            // No blocks in config: an optional-computed block type (Terraform's role
+            // `inline_policy`) leaves what the cloud has alone rather than removing it.
+            let keep = items.is_empty()
+                && !self.fresh
+                && (prior_items.is_empty() || (bs.computed && has_prior));
+            let v = if keep {
                 prior_v.clone()
             } else {
                 Value::List(items)

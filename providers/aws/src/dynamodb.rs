@@ -217,8 +217,10 @@ impl Table {
                     p.write_capacity_units()
                 }
             });
+            // On-demand tables have no provisioned capacity: whatever the API still reports
+            // (0, or an index's old capacity after a switch from PROVISIONED) is not a value.
             match v {
-                Some(0) | None if on_demand => Value::Null,
+                _ if on_demand => Value::Null,
                 Some(v) => Value::Number(v as f64),
                 None => Value::Null,
             }

@@ -440,7 +440,8 @@ impl ResourceType for Role {
                     Block::new()
                         .attr("name", Attribute::optional(s()))
                         .attr("policy", Attribute::optional(AttrType::Json)),
-                ),
+                )
+                .computed(),
             );
         Schema::managed("aws_iam_role", terrane_provider::tags_attributes(body))
             .crossplane("iam.aws.upbound.io", "Role")
@@ -613,6 +614,15 @@ impl ResourceType for Role {
         plan_default(config, "max_session_duration", Value::Number(3600.0));
         plan_default(config, "force_detach_policies", Value::Bool(false));
         normalize_json_attr(config, "assume_role_policy");
+        // Inline policies are read back normalised; plan them the same way so that a
+        // reformatted document (e.g. `Action = ["x"]` against IAM's `"x"`) is not drift.
+        if let Some(Value::List(blocks)) =
+            config.as_map_mut().and_then(|m| m.get_mut("inline_policy"))
+        {
+            for b in blocks {
+                normalize_json_attr(b, "policy");
+            }
+        }
         plan_tags_all(&settings.default_tags, config);
     }
 }
@@ -1488,5 +1498,39 @@ impl ResourceType for User {
         plan_default(config, "path", Value::string("/"));
         plan_default(config, "force_destroy", Value::Bool(false));
         plan_tags_all(&settings.default_tags, config);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_plan_normalises_inline_policy_documents() {
+        let mut cfg = Value::map([
+            ("assume_role_policy", Value::string("{}")),
+            (
+                "inline_policy",
+                Value::List(vec![Value::map([
+                    ("name", Value::string("a")),
+                    (
+                        "policy",
+                        Value::string(
+                            r#"{"Version":"2012-10-17","Statement":[{"Resource":"*","Action":["s3:GetObject"],"Effect":"Allow"}]}"#,
+                        ),
+                    ),
+                ])]),
+            ),
+        ]);
+        Role.plan(&crate::clients::AwsSettings::default(), &mut cfg);
+        let Some(Value::List(blocks)) = cfg.get("inline_policy") else {
+            panic!("inline_policy: {cfg:?}")
+        };
+        assert_eq!(
+            blocks[0].get_str("policy"),
+            Some(
+                r#"{"Statement":[{"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#
+            )
+        );
     }
 }

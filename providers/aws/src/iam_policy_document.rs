@@ -364,12 +364,9 @@ fn build(config: &Value) -> ProviderResult<Doc> {
     };
     let mut sids = std::collections::BTreeSet::new();
     for (i, st) in block_list(config, "statement").into_iter().enumerate() {
+        // Any Sid, as in Terraform: IAM allows only letters and digits, but S3, SQS and SNS
+        // policies (which this data source also builds) accept others, e.g. "Allow-Publish".
         let sid = attr_str(st, "sid").unwrap_or_default();
-        if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(err(format!(
-                "statement {i}: sid {sid:?} must only include alphanumeric characters"
-            )));
-        }
         if !sid.is_empty() && !sids.insert(sid.clone()) {
             return Err(err(format!(
                 "duplicate Sid ({sid}); remove the Sid or make it unique"
@@ -905,6 +902,18 @@ mod tests {
             out.get_str("id").unwrap(),
             crc32(json.as_bytes()).to_string()
         );
+    }
+
+    #[test]
+    fn any_sid_is_accepted() {
+        let cfg = obj(vec![(
+            "statement",
+            Value::List(vec![obj(vec![
+                ("sid", s("Allow SNS-Publish_1.0")),
+                ("actions", l(&["sns:Publish"])),
+            ])]),
+        )]);
+        assert!(json_of(cfg).contains(r#""Sid": "Allow SNS-Publish_1.0""#));
     }
 
     #[test]

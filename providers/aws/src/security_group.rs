@@ -279,6 +279,9 @@ fn rule_block() -> BlockSchema {
             )
             .attr("description", Attribute::optional(s())),
     )
+    // As in Terraform, no blocks in config means the group's rules are managed elsewhere
+    // (aws_vpc_security_group_*_rule), so an imported group's rules are not planned away.
+    .computed()
 }
 
 // ---------------------------------------------------------------------------------------------

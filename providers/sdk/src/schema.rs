@@ -119,6 +119,10 @@ pub struct BlockSchema {
     pub min_items: usize,
     pub max_items: Option<usize>,
     pub force_new: bool,
+    /// Optional and computed: when the config has no such blocks, the cloud's are kept and
+    /// not planned for removal (Terraform's `Optional + Computed` blocks, e.g. a role's
+    /// `inline_policy`: absent means "not managed here").
+    pub computed: bool,
     pub block: Block,
 }
 
@@ -159,6 +163,7 @@ impl BlockSchema {
             min_items: 0,
             max_items: Some(1),
             force_new: false,
+            computed: false,
             block,
         }
     }
@@ -168,6 +173,7 @@ impl BlockSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            computed: false,
             block,
         }
     }
@@ -177,6 +183,7 @@ impl BlockSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            computed: false,
             block,
         }
     }
@@ -186,6 +193,10 @@ impl BlockSchema {
     }
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
+        self
+    }
+    pub fn computed(mut self) -> Self {
+        self.computed = true;
         self
     }
 }

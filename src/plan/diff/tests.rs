@@ -696,3 +696,50 @@ fn unknown_dynamic_block_is_known_after_apply() {
     assert_eq!(paths(&c), vec!["ingress"]);
     assert_eq!(attr(&c, "ingress").after, Some(Value::Unknown));
 }
+
+/// An optional-computed block type (a role's `inline_policy`, a group's `ingress`): no
+/// blocks in config leaves the cloud's alone; written blocks are managed as usual.
+#[test]
+fn computed_blocks_absent_from_config_are_kept() {
+    let mut case = Case::new(None, Some(cloud()));
+    let ingress = case.schema.body.blocks.get_mut("ingress").unwrap();
+    *ingress = ingress.clone().computed();
+    let mut cfg = config();
+    cfg.as_map_mut().unwrap().remove("ingress");
+    case.config = Some(cfg.clone());
+    let c = case.run();
+    assert_eq!(c.action, Action::NoOp, "{:?}", paths(&c));
+    assert_eq!(
+        c.after.unwrap().get("ingress"),
+        cloud().get("ingress"),
+        "the cloud's blocks are the plan"
+    );
+
+    // One block written: the other goes.
+    let mut one = cfg;
+    set(
+        &mut one,
+        "ingress",
+        list(vec![obj([("from_port", n(80.0)), ("to_port", n(80.0))])]),
+    );
+    case.config = Some(one);
+    let c = case.run();
+    assert_eq!(c.action, Action::Update);
+    assert!(
+        paths(&c).iter().all(|p| p.starts_with("ingress[")),
+        "{:?}",
+        paths(&c)
+    );
+
+    // Without `computed`, no blocks means none.
+    let mut plain = Case::new(Some(config()), Some(cloud()));
+    plain
+        .config
+        .as_mut()
+        .unwrap()
+        .as_map_mut()
+        .unwrap()
+        .remove("ingress");
+    let c = plain.run();
+    assert_eq!(c.action, Action::Update);
+}
