@@ -10,6 +10,7 @@ mod drift_aws;
 mod engine;
 mod git;
 mod lifecycle;
+mod lifecycle_a;
 mod moto;
 mod serve;
 mod serve_aws;
