@@ -10,9 +10,9 @@ use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
-    already_exists, attr_bool, attr_str, blocks, first_block, json_value, name_prefix_from_name,
-    owned_by, partition, plan_default, plan_json, plan_tags_all, prefixed_name, sdk_error,
-    split_tags, string_map, tags_with_owner,
+    already_exists, attr_bool, attr_str, blocks, first_block, json_value, owned_by, partition,
+    plan_default, plan_json, plan_tags_all, prefix_state, prefixed_name, sdk_error, split_tags,
+    string_map, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_s3::types as s3t;
@@ -160,11 +160,10 @@ impl Bucket {
             .collect();
         // Config-only settings the API does not report back: kept from the prior state. With
         // no prior (import), a generated name gives back its prefix, as in Terraform.
-        let prefix = match prior.get("bucket_prefix") {
-            Some(p) if !p.is_null() => p.clone(),
-            _ => name_prefix_from_name(name).map_or(Value::Null, Value::String),
-        };
-        m.insert("bucket_prefix".into(), prefix);
+        m.insert(
+            "bucket_prefix".into(),
+            prefix_state(prior, "bucket_prefix", name),
+        );
         m.insert(
             "force_destroy".into(),
             Value::Bool(attr_bool(prior, "force_destroy").unwrap_or(false)),

@@ -340,6 +340,16 @@ pub fn name_prefix_from_name(name: &str) -> Option<String> {
         .then(|| prefix.to_string())
 }
 
+/// The `name_prefix`/`bucket_prefix` to record for `name`: the prior state's, else (import)
+/// the prefix of a generated name (before a FIFO `.fifo` suffix), else null.
+pub fn prefix_state(prior: &Value, key: &str, name: &str) -> Value {
+    match prior.get(key) {
+        Some(p) if !p.is_null() => p.clone(),
+        _ => name_prefix_from_name(name.strip_suffix(".fifo").unwrap_or(name))
+            .map_or(Value::Null, Value::String),
+    }
+}
+
 /// The error for a create whose name is taken by a resource terrane does not own.
 pub fn already_exists(type_name: &str, name: &str) -> ProviderError {
     ProviderError::invalid(format!(
@@ -566,6 +576,16 @@ mod tests {
         assert_eq!(name_prefix_from_name(&name).as_deref(), Some("logs-"));
         assert_eq!(name_prefix_from_name("my-bucket"), None);
         assert_eq!(name_prefix_from_name("x-2024010203040500001234567a"), None);
+        let fifo = format!("{}.fifo", prefixed_name("jobs-"));
+        assert_eq!(
+            prefix_state(&Value::Null, "name_prefix", &fifo),
+            Value::string("jobs-")
+        );
+        let prior = Value::map([("name_prefix", Value::string("kept-"))]);
+        assert_eq!(
+            prefix_state(&prior, "name_prefix", "other"),
+            Value::string("kept-")
+        );
     }
 
     #[test]
