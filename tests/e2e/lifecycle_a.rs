@@ -64,6 +64,16 @@ fn settle_config_only(s: &Stack, expected: &[(&str, &str)]) {
     s.apply();
 }
 
+/// Forgets and re-imports a resource created from a `name_prefix`/`bucket_prefix`, and checks
+/// that its generated name starts with `prefix`. Import derives the prefix back from the name
+/// (as Terraform does), so the next plan is not a forced replacement.
+fn reimport_prefixed(s: &Stack, address: &str, prefix: &str) -> String {
+    let id = s.id_of(address);
+    assert!(id.contains(prefix), "{address}: {id} lacks {prefix}");
+    s.reimport(address, &id);
+    id
+}
+
 /// Prints how long a lifecycle test took (the report lists per-test durations).
 struct Timer(&'static str, Instant);
 
@@ -422,6 +432,10 @@ resource "aws_sqs_queue" "b" {{
   name = "lc-qp-b"
 }}
 
+resource "aws_sqs_queue" "gen" {{
+  name_prefix = "lc-qp-gen-"
+}}
+
 resource "aws_sqs_queue_policy" "p" {{
   queue_url = aws_sqs_queue.{on}.id
   policy = jsonencode({{
@@ -479,9 +493,10 @@ fn sqs_queue_policy_lifecycle() {
         .ends_with(":lc-qp-b"));
     s.assert_no_changes();
 
-    // Import by the queue URL.
+    // Import by the queue URL (the prefixed queue keeps its name_prefix).
     assert_eq!(s.id_of("aws_sqs_queue_policy.p"), b);
     s.reimport("aws_sqs_queue_policy.p", &b);
+    reimport_prefixed(&s, "aws_sqs_queue.gen", "/lc-qp-gen-");
     s.assert_no_changes();
 
     s.destroy();
@@ -492,12 +507,14 @@ fn sqs_queue_policy_lifecycle() {
 
 // ---- SNS ----
 
+/// Topics named `lc-topic...` (not the prefixed `lc-gen-` one).
 fn topic_arns(moto: &Moto) -> Vec<String> {
     aws_json(moto, &["sns", "list-topics"])["Topics"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|t| t["TopicArn"].as_str().map(str::to_string))
+        .filter(|a| a.contains(":lc-topic"))
         .collect()
 }
 
@@ -525,6 +542,10 @@ resource "aws_sns_topic" "t" {{
   tags = {{
     team = "platform"
   }}
+}}
+
+resource "aws_sns_topic" "gen" {{
+  name_prefix = "lc-gen-"
 }}
 
 resource "aws_sns_topic_subscription" "s" {{
@@ -627,10 +648,15 @@ fn sns_topic_and_subscription_lifecycle() {
     let sub3 = s.id_of("aws_sns_topic_subscription.s");
     s.reimport("aws_sns_topic.t", &topic2);
     s.reimport("aws_sns_topic_subscription.s", &sub3);
+    reimport_prefixed(&s, "aws_sns_topic.gen", ":lc-gen-");
     s.assert_no_changes();
 
     s.destroy();
     assert!(topic_arns(&moto).is_empty());
+    assert_eq!(
+        aws_json(&moto, &["sns", "list-topics"])["Topics"],
+        serde_json::json!([])
+    );
     assert!(subscriptions(&moto).is_empty());
     assert!(s.addresses().is_empty());
 }
@@ -770,6 +796,10 @@ resource "aws_cloudwatch_log_group" "g" {{
     team = "platform"
   }}
 }}
+
+resource "aws_cloudwatch_log_group" "gen" {{
+  name_prefix = "/lc/gen-"
+}}
 "#
     )
 }
@@ -796,7 +826,8 @@ fn log_group_lifecycle() {
     assert_eq!(g["kmsKeyId"], key_arn);
     s.assert_no_changes();
 
-    // In place: retention on the same group (the key stays associated).
+    // In place: retention on the same group (the key stays associated). Changing kms_key_id in
+    // place is left out: moto 5.2.1 answers AssociateKmsKey with HTTP 500.
     s.write(&log_config("/lc/app", 30));
     let actions = s.plan_actions();
     assert_eq!(
@@ -827,10 +858,13 @@ fn log_group_lifecycle() {
     // Import by the log group name.
     assert_eq!(s.id_of("aws_cloudwatch_log_group.g"), "/lc/app2");
     s.reimport("aws_cloudwatch_log_group.g", "/lc/app2");
+    let gen = reimport_prefixed(&s, "aws_cloudwatch_log_group.gen", "/lc/gen-");
+    assert!(log_group(&moto, &gen).is_some());
     s.assert_no_changes();
 
     s.destroy();
     assert_eq!(log_group(&moto, "/lc/app2"), None);
+    assert_eq!(log_group(&moto, &gen), None);
     assert!(s.addresses().is_empty());
 }
 
@@ -876,6 +910,11 @@ resource "aws_kms_key" "other" {{
 resource "aws_kms_alias" "a" {{
   name          = "{alias}"
   target_key_id = aws_kms_key.{target}.key_id
+}}
+
+resource "aws_kms_alias" "gen" {{
+  name_prefix   = "alias/lc-gen-"
+  target_key_id = aws_kms_key.other.key_id
 }}
 "#
     )
@@ -948,6 +987,8 @@ fn kms_key_and_alias_lifecycle() {
     s.reimport("aws_kms_key.k", &key2);
     assert_eq!(s.id_of("aws_kms_alias.a"), "alias/lc-key-2");
     s.reimport("aws_kms_alias.a", "alias/lc-key-2");
+    let gen = reimport_prefixed(&s, "aws_kms_alias.gen", "alias/lc-gen-");
+    assert_eq!(alias_target(&moto, &gen).as_deref(), Some(other.as_str()));
     settle_config_only(&s, &[("aws_kms_key.k", "deletion_window_in_days")]);
     assert_eq!(key_meta(&moto, &key2)["KeyState"], "Enabled");
     s.assert_no_changes();
@@ -971,6 +1012,11 @@ resource "aws_secretsmanager_secret" "s" {{
   tags = {{
     team = "platform"
   }}
+}}
+
+resource "aws_secretsmanager_secret" "gen" {{
+  name_prefix             = "lc/gen-"
+  recovery_window_in_days = 0
 }}
 "#
     )
@@ -1024,14 +1070,19 @@ fn secretsmanager_secret_lifecycle() {
 
     // Import by the secret ARN.
     s.reimport("aws_secretsmanager_secret.s", &arn2);
+    let gen = reimport_prefixed(&s, "aws_secretsmanager_secret.gen", ":secret:lc/gen-");
     settle_config_only(
         &s,
-        &[("aws_secretsmanager_secret.s", "recovery_window_in_days")],
+        &[
+            ("aws_secretsmanager_secret.s", "recovery_window_in_days"),
+            ("aws_secretsmanager_secret.gen", "recovery_window_in_days"),
+        ],
     );
     assert_eq!(secret(&moto, "lc/db2").unwrap()["ARN"], arn2.as_str());
     s.assert_no_changes();
 
     s.destroy();
     assert_eq!(secret(&moto, &arn2), None);
+    assert_eq!(secret(&moto, &gen), None);
     assert!(s.addresses().is_empty());
 }
