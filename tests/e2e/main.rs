@@ -12,6 +12,7 @@ mod engine;
 mod git;
 mod import_moved;
 mod lifecycle;
+mod lifecycle_a;
 mod lifecycle_b;
 mod moto;
 mod replace_order;

@@ -9,8 +9,8 @@ use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
     already_exists, attr_bool, attr_i64, attr_str, json_value, normalize_policy, partition,
-    plan_default, plan_json, plan_tags_all, prefixed_name, sdk_error, split_tags, string_map,
-    tag_delta, tags_with_owner,
+    plan_default, plan_json, plan_tags_all, prefix_state, prefixed_name, sdk_error, split_tags,
+    string_map, tag_delta, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
@@ -553,10 +553,7 @@ impl Alias {
         Value::map([
             ("id", Value::string(name)),
             ("name", Value::string(name)),
-            (
-                "name_prefix",
-                prior.get("name_prefix").cloned().unwrap_or(Value::Null),
-            ),
+            ("name_prefix", prefix_state(prior, "name_prefix", name)),
             ("arn", a.alias_arn().map_or(Value::Null, Value::string)),
             ("target_key_id", Value::string(target_cfg)),
             (
@@ -579,7 +576,7 @@ impl ResourceType for Alias {
             .attr("arn", Attribute::computed(s()))
             .attr("target_key_arn", Attribute::computed(s()))
             .attr("name", Attribute::optional_computed(s()).force_new())
-            .attr("name_prefix", Attribute::optional(s()).force_new())
+            .attr("name_prefix", Attribute::optional_computed(s()).force_new())
             .attr("target_key_id", Attribute::required(s()));
         Schema::managed(ALIAS, body)
             .crossplane("kms.aws.upbound.io", "Alias")

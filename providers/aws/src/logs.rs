@@ -7,7 +7,7 @@ use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
     already_exists, attr_bool, attr_i64, attr_str, owned_by, plan_default, plan_tags_all,
-    prefixed_name, sdk_error, split_tags, string_map, tag_delta, tags_with_owner,
+    prefix_state, prefixed_name, sdk_error, split_tags, string_map, tag_delta, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::{LogGroup as SdkGroup, LogGroupClass};
@@ -109,7 +109,7 @@ impl LogGroup {
         m.insert("name".into(), Value::string(name));
         m.insert(
             "name_prefix".into(),
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            prefix_state(prior, "name_prefix", name),
         );
         m.insert(
             "arn".into(),
@@ -204,7 +204,7 @@ impl ResourceType for LogGroup {
             .attr("id", Attribute::computed(s()))
             .attr("arn", Attribute::computed(s()))
             .attr("name", Attribute::optional_computed(s()).force_new())
-            .attr("name_prefix", Attribute::optional(s()).force_new())
+            .attr("name_prefix", Attribute::optional_computed(s()).force_new())
             .attr(
                 "retention_in_days",
                 Attribute::optional(AttrType::Number).default(Value::Number(0.0)),
@@ -270,7 +270,11 @@ impl ResourceType for LogGroup {
             r = r.log_group_class(LogGroupClass::from(class.as_str()));
         }
         let prior = match r.send().await {
-            Ok(_) => Value::Null,
+            // CreateLogGroup already set the key: converging must not associate it again.
+            Ok(_) => Value::map([(
+                "kms_key_id",
+                attr_str(cfg, "kms_key_id").map_or(Value::Null, Value::String),
+            )]),
             Err(e) if e.code() == Some("ResourceAlreadyExistsException") => {
                 let g = describe_one(c, &name).await?.ok_or_else(|| {
                     ProviderError::other(format!("log group {name} exists but cannot be described"))

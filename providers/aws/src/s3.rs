@@ -11,8 +11,8 @@ use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
     already_exists, attr_bool, attr_str, blocks, first_block, json_value, owned_by, partition,
-    plan_default, plan_json, plan_tags_all, prefixed_name, sdk_error, split_tags, string_map,
-    tags_with_owner,
+    plan_default, plan_json, plan_tags_all, prefix_state, prefixed_name, sdk_error, split_tags,
+    string_map, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_s3::types as s3t;
@@ -158,10 +158,11 @@ impl Bucket {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        // Config-only settings the API does not report back: kept from the prior state.
+        // Config-only settings the API does not report back: kept from the prior state. With
+        // no prior (import), a generated name gives back its prefix, as in Terraform.
         m.insert(
             "bucket_prefix".into(),
-            prior.get("bucket_prefix").cloned().unwrap_or(Value::Null),
+            prefix_state(prior, "bucket_prefix", name),
         );
         m.insert(
             "force_destroy".into(),
@@ -233,7 +234,10 @@ impl ResourceType for Bucket {
         let body = Block::new()
             .attr("id", Attribute::computed(s()))
             .attr("bucket", Attribute::optional_computed(s()).force_new())
-            .attr("bucket_prefix", Attribute::optional(s()).force_new())
+            .attr(
+                "bucket_prefix",
+                Attribute::optional_computed(s()).force_new(),
+            )
             .attr(
                 "force_destroy",
                 Attribute::optional(AttrType::Bool).default(Value::Bool(false)),

@@ -11,7 +11,8 @@ use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::util::{
     already_exists, attr_i64, attr_str, json_value, owned_by, plan_default, plan_json,
-    plan_tags_all, prefixed_name, sdk_error, split_tags, string_map, tag_delta, tags_with_owner,
+    plan_tags_all, prefix_state, prefixed_name, sdk_error, split_tags, string_map, tag_delta,
+    tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::Tag;
@@ -155,7 +156,7 @@ impl Secret {
         m.insert("name".into(), Value::string(&info.name));
         m.insert(
             "name_prefix".into(),
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            prefix_state(prior, "name_prefix", &info.name),
         );
         m.insert(
             "description".into(),
@@ -223,7 +224,7 @@ impl ResourceType for Secret {
             .attr("id", Attribute::computed(s()))
             .attr("arn", Attribute::computed(s()))
             .attr("name", Attribute::optional_computed(s()).force_new())
-            .attr("name_prefix", Attribute::optional(s()).force_new())
+            .attr("name_prefix", Attribute::optional_computed(s()).force_new())
             .attr("description", Attribute::optional(s()))
             .attr("kms_key_id", Attribute::optional(s()))
             .attr("policy", Attribute::optional_computed(AttrType::Json))

@@ -13,8 +13,8 @@ use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
     already_exists, attr_str, json_doc_value, json_value, owned_by, partition, plan_default,
-    plan_json, plan_json_doc, plan_tags_all, prefixed_name, sdk_error, split_tags, string_map,
-    tag_delta, tags_with_owner,
+    plan_json, plan_json_doc, plan_tags_all, prefix_state, prefixed_name, sdk_error, split_tags,
+    string_map, tag_delta, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
@@ -257,7 +257,11 @@ impl Topic {
         );
         m.insert(
             "name_prefix".into(),
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            prefix_state(
+                prior,
+                "name_prefix",
+                arn.rsplit(':').next().unwrap_or_default(),
+            ),
         );
         m.insert(
             "owner".into(),
@@ -290,7 +294,7 @@ impl ResourceType for Topic {
             .attr("arn", Attribute::computed(s()))
             .attr("owner", Attribute::computed(s()))
             .attr("name", Attribute::optional_computed(s()).force_new())
-            .attr("name_prefix", Attribute::optional(s()).force_new())
+            .attr("name_prefix", Attribute::optional_computed(s()).force_new())
             .attr(
                 "fifo_topic",
                 Attribute::optional(AttrType::Bool)

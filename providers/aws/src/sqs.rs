@@ -10,8 +10,8 @@ use crate::registry::ResourceType;
 use crate::tagging;
 use crate::util::{
     already_exists, attr_bool, attr_i64, attr_str, json_doc_value, json_value, owned_by,
-    plan_default, plan_json, plan_json_doc, plan_tags_all, prefixed_name, sdk_error, split_tags,
-    string_map, tag_delta, tags_with_owner,
+    plan_default, plan_json, plan_json_doc, plan_tags_all, prefix_state, prefixed_name, sdk_error,
+    split_tags, string_map, tag_delta, tags_with_owner,
 };
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
@@ -175,7 +175,7 @@ impl Queue {
         put("name", Value::string(name_of_url(url)));
         put(
             "name_prefix",
-            prior.get("name_prefix").cloned().unwrap_or(Value::Null),
+            prefix_state(prior, "name_prefix", name_of_url(url)),
         );
         put("arn", string(Q::QueueArn));
         for (name, a, default) in NUMERIC {
@@ -256,7 +256,7 @@ impl ResourceType for Queue {
             .attr("url", Attribute::computed(s()))
             .attr("arn", Attribute::computed(s()))
             .attr("name", Attribute::optional_computed(s()).force_new())
-            .attr("name_prefix", Attribute::optional(s()).force_new())
+            .attr("name_prefix", Attribute::optional_computed(s()).force_new())
             .attr(
                 "fifo_queue",
                 Attribute::optional(AttrType::Bool)

@@ -278,7 +278,7 @@ impl ResourceType for SsmParameter {
             .attr("allowed_pattern", Attribute::optional(s()))
             .attr("key_id", Attribute::optional_computed(s()))
             .attr("tier", Attribute::optional_computed(s()))
-            .attr("data_type", Attribute::optional_computed(s()))
+            .attr("data_type", Attribute::optional_computed(s()).force_new())
             .attr("overwrite", Attribute::optional(AttrType::Bool));
         Schema::managed(TYPE, tags_attributes(body))
             .crossplane("ssm.aws.upbound.io", "Parameter")

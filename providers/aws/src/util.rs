@@ -134,11 +134,7 @@ where
         SdkError::ServiceError(se) => {
             let e = se.err();
             let status = se.raw().status_code();
-            let msg = format!(
-                "{op}: {}: {}",
-                e.code().unwrap_or("error"),
-                e.message().unwrap_or("no message")
-            );
+            let msg = service_error_message(op, e.code(), e.message(), status);
             classify(e.code(), Some(status), msg)
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ProviderError::new(
@@ -149,6 +145,21 @@ where
             ),
         ),
         _ => ProviderError::other(format!("{op}: {}", error_chain(&err))),
+    }
+}
+
+/// "op: Code: message". An answer without an error code (e.g. a bare 404 or 503 from a proxy
+/// or an emulator) names its HTTP status instead, so the message still says what happened.
+fn service_error_message(
+    op: &str,
+    code: Option<&str>,
+    message: Option<&str>,
+    status: u16,
+) -> String {
+    let message = message.unwrap_or("no message");
+    match code {
+        Some(code) => format!("{op}: {code}: {message}"),
+        None => format!("{op}: HTTP {status} (no error code): {message}"),
     }
 }
 
@@ -312,6 +323,31 @@ pub fn prefixed_name(prefix: &str) -> String {
         d.subsec_millis(),
         n
     )
+}
+
+/// The length of the unique suffix `prefixed_name` appends.
+const UNIQUE_SUFFIX_LEN: usize = 26;
+
+/// The prefix of a name that `prefixed_name` generated, as Terraform derives `name_prefix` on
+/// read: an imported object created from a prefix keeps that prefix, so the next plan does
+/// not see a changed (force-new) prefix. None when the name has no such suffix.
+pub fn name_prefix_from_name(name: &str) -> Option<String> {
+    let cut = name.len().checked_sub(UNIQUE_SUFFIX_LEN)?;
+    let (prefix, suffix) = (name.get(..cut)?, name.get(cut..)?);
+    suffix
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| prefix.to_string())
+}
+
+/// The `name_prefix`/`bucket_prefix` to record for `name`: the prior state's, else (import)
+/// the prefix of a generated name (before a FIFO `.fifo` suffix), else null.
+pub fn prefix_state(prior: &Value, key: &str, name: &str) -> Value {
+    match prior.get(key) {
+        Some(p) if !p.is_null() => p.clone(),
+        _ => name_prefix_from_name(name.strip_suffix(".fifo").unwrap_or(name))
+            .map_or(Value::Null, Value::String),
+    }
 }
 
 /// The error for a create whose name is taken by a resource terrane does not own.
@@ -532,6 +568,42 @@ pub fn policy_from_cloud(doc: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_names_give_back_their_prefix() {
+        let name = prefixed_name("logs-");
+        assert_eq!(name.len(), "logs-".len() + UNIQUE_SUFFIX_LEN);
+        assert_eq!(name_prefix_from_name(&name).as_deref(), Some("logs-"));
+        assert_eq!(name_prefix_from_name("my-bucket"), None);
+        assert_eq!(name_prefix_from_name("x-2024010203040500001234567a"), None);
+        let fifo = format!("{}.fifo", prefixed_name("jobs-"));
+        assert_eq!(
+            prefix_state(&Value::Null, "name_prefix", &fifo),
+            Value::string("jobs-")
+        );
+        let prior = Value::map([("name_prefix", Value::string("kept-"))]);
+        assert_eq!(
+            prefix_state(&prior, "name_prefix", "other"),
+            Value::string("kept-")
+        );
+    }
+
+    #[test]
+    fn errors_without_a_code_name_their_http_status() {
+        assert_eq!(
+            service_error_message("s3:HeadBucket", None, None, 404),
+            "s3:HeadBucket: HTTP 404 (no error code): no message"
+        );
+        assert_eq!(
+            service_error_message(
+                "sqs:GetQueueUrl",
+                Some("QueueDoesNotExist"),
+                Some("gone"),
+                400
+            ),
+            "sqs:GetQueueUrl: QueueDoesNotExist: gone"
+        );
+    }
 
     #[test]
     fn policy_normalisation_ignores_format_and_order() {
