@@ -613,6 +613,14 @@ impl ResourceType for Role {
         plan_default(config, "max_session_duration", Value::Number(3600.0));
         plan_default(config, "force_detach_policies", Value::Bool(false));
         normalize_json_attr(config, "assume_role_policy");
+        // Inline policy documents are read back normalised; plan them the same way.
+        if let Some(Value::List(blocks)) =
+            config.as_map_mut().and_then(|m| m.get_mut("inline_policy"))
+        {
+            for b in blocks {
+                normalize_json_attr(b, "policy");
+            }
+        }
         plan_tags_all(&settings.default_tags, config);
     }
 }
@@ -1488,5 +1496,35 @@ impl ResourceType for User {
         plan_default(config, "path", Value::string("/"));
         plan_default(config, "force_destroy", Value::Bool(false));
         plan_tags_all(&settings.default_tags, config);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_plan_normalises_inline_policy_documents() {
+        // IAM answers `"Action": "ec2:Describe*"` for a config's `Action = ["ec2:Describe*"]`.
+        let mut config = Value::map([(
+            "inline_policy",
+            Value::List(vec![Value::map([
+                ("name", Value::string("p")),
+                (
+                    "policy",
+                    Value::string(
+                        r#"{"Version":"2012-10-17","Statement":[{"Action":["ec2:Describe*"],"Effect":"Allow","Resource":"*"}]}"#,
+                    ),
+                ),
+            ])]),
+        )]);
+        Role.plan(&crate::clients::AwsSettings::default(), &mut config);
+        let planned = block_list(&config, "inline_policy")[0]
+            .get("policy")
+            .cloned();
+        let from_cloud = crate::util::normalize_policy(
+            r#"{"Statement":[{"Action":"ec2:Describe*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#,
+        );
+        assert_eq!(planned, Some(Value::String(from_cloud)));
     }
 }
