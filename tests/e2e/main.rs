@@ -5,6 +5,7 @@ mod aws_a;
 mod aws_b;
 mod ci_examples;
 mod cli;
+mod doc_examples;
 mod drift;
 mod drift_aws;
 mod engine;

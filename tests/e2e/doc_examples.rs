@@ -1,0 +1,915 @@
+//! Configs shaped like the Terraform AWS provider documentation's Example Usage sections
+//! (`tests/fixtures/docs/*.tf`, each naming the pages it follows), through the real binary
+//! against moto. Users paste those examples unchanged, so for each file: the plan creates
+//! exactly the expected resources, apply succeeds, the AWS CLI sees the documented settings, a
+//! second plan has no changes (normalisation, defaults and computed values all line up), and
+//! destroy leaves none of them behind.
+
+use super::moto::Moto;
+use super::stack::{json, Stack};
+use std::collections::BTreeMap;
+
+/// AWS CLI JSON output, parsed.
+fn aws(moto: &Moto, args: &[&str]) -> serde_json::Value {
+    let mut a = args.to_vec();
+    a.extend(["--output", "json"]);
+    let out = moto.aws(&a);
+    if out.trim().is_empty() {
+        return serde_json::Value::Null;
+    }
+    json(&out)
+}
+
+/// Strings at `key` of each element of the JSON list `list`.
+fn strings(list: &serde_json::Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x[key].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A JSON list of strings.
+fn str_items(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Key/value tag lists (`[{Key, Value}]`) as a map.
+fn tag_list(list: &serde_json::Value) -> BTreeMap<String, String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap_or_default().to_string(),
+                t["Value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A JSON document held in a string attribute, parsed.
+fn doc(v: &serde_json::Value) -> serde_json::Value {
+    json(
+        v.as_str()
+            .unwrap_or_else(|| panic!("not a JSON string: {v}")),
+    )
+}
+
+/// Plan (only creates, of exactly `expected`), apply, `check` the cloud (and outputs), plan again with no
+/// changes, destroy, and `gone` checks the cloud is empty of them.
+fn doc_example(tf: &str, expected: &[&str], check: impl Fn(&Stack), gone: impl Fn(&Moto)) {
+    let moto = Moto::start();
+    let s = Stack::new(&moto, tf);
+
+    let planned: BTreeMap<String, String> = s
+        .plan_actions()
+        .into_iter()
+        .filter(|(addr, _)| !addr.starts_with("data."))
+        .collect();
+    let want: BTreeMap<String, String> = expected
+        .iter()
+        .map(|a| (a.to_string(), "create".to_string()))
+        .collect();
+    assert_eq!(planned, want, "first plan");
+
+    s.apply();
+    check(&s);
+    s.assert_no_changes();
+
+    s.destroy();
+    assert!(s.addresses().is_empty(), "store still holds resources");
+    gone(&moto);
+}
+
+#[test]
+fn doc_dynamodb_table() {
+    doc_example(
+        include_str!("../fixtures/docs/dynamodb_table.tf"),
+        &["aws_dynamodb_table.scores"],
+        |s| {
+            let moto = s.moto;
+            let t = &aws(
+                moto,
+                &[
+                    "dynamodb",
+                    "describe-table",
+                    "--table-name",
+                    "DocGameScores",
+                ],
+            )["Table"];
+            assert_eq!(
+                strings(&t["KeySchema"], "AttributeName"),
+                ["UserId", "GameTitle"]
+            );
+            assert_eq!(t["ProvisionedThroughput"]["ReadCapacityUnits"], 20);
+            assert_eq!(t["ProvisionedThroughput"]["WriteCapacityUnits"], 20);
+            let gsi = &t["GlobalSecondaryIndexes"][0];
+            assert_eq!(gsi["IndexName"], "GameTitleIndex");
+            assert_eq!(
+                strings(&gsi["KeySchema"], "AttributeName"),
+                ["GameTitle", "TopScore"]
+            );
+            assert_eq!(gsi["Projection"]["ProjectionType"], "INCLUDE");
+            assert_eq!(gsi["Projection"]["NonKeyAttributes"][0], "UserId");
+            assert_eq!(gsi["ProvisionedThroughput"]["ReadCapacityUnits"], 10);
+            let ttl = &aws(
+                moto,
+                &[
+                    "dynamodb",
+                    "describe-time-to-live",
+                    "--table-name",
+                    "DocGameScores",
+                ],
+            )["TimeToLiveDescription"];
+            assert_eq!(ttl["TimeToLiveStatus"], "ENABLED");
+            assert_eq!(ttl["AttributeName"], "TimeToExist");
+            let arn = t["TableArn"].as_str().unwrap();
+            let tags = tag_list(
+                &aws(
+                    moto,
+                    &["dynamodb", "list-tags-of-resource", "--resource-arn", arn],
+                )["Tags"],
+            );
+            assert_eq!(tags["Name"], "dynamodb-table-1");
+            assert_eq!(tags["Environment"], "production");
+        },
+        |moto| {
+            let tables = aws(moto, &["dynamodb", "list-tables"]);
+            assert!(
+                !tables.to_string().contains("DocGameScores"),
+                "table left: {tables}"
+            );
+        },
+    );
+}
+
+fn queue_attrs(moto: &Moto, name: &str) -> serde_json::Value {
+    let url = format!("{}/123456789012/{name}", moto.endpoint());
+    aws(
+        moto,
+        &[
+            "sqs",
+            "get-queue-attributes",
+            "--queue-url",
+            &url,
+            "--attribute-names",
+            "All",
+        ],
+    )["Attributes"]
+        .clone()
+}
+
+fn doc_queues(moto: &Moto) -> Vec<String> {
+    str_items(&aws(moto, &["sqs", "list-queues"])["QueueUrls"])
+        .into_iter()
+        .filter(|u| u.contains("/doc-"))
+        .collect()
+}
+
+fn doc_topics(moto: &Moto) -> Vec<String> {
+    strings(&aws(moto, &["sns", "list-topics"])["Topics"], "TopicArn")
+        .into_iter()
+        .filter(|t| t.contains(":doc-"))
+        .collect()
+}
+
+#[test]
+fn doc_sqs_queue() {
+    doc_example(
+        include_str!("../fixtures/docs/sqs_queue.tf"),
+        &[
+            "aws_sqs_queue.orders_deadletter",
+            "aws_sqs_queue.orders",
+            "aws_sqs_queue.orders_fifo",
+            "aws_sqs_queue.orders_sse",
+            "aws_sqs_queue.orders_hi",
+            "aws_sqs_queue.orders_kms",
+            "aws_sns_topic.orders",
+            "aws_sqs_queue_policy.orders",
+        ],
+        |s| {
+            let moto = s.moto;
+            assert_eq!(doc_queues(moto).len(), 6, "{:?}", doc_queues(moto));
+            let dlq = queue_attrs(moto, "doc-orders-deadletter");
+            let q = queue_attrs(moto, "doc-orders");
+            assert_eq!(q["DelaySeconds"], "90");
+            assert_eq!(q["MaximumMessageSize"], "2048");
+            assert_eq!(q["MessageRetentionPeriod"], "86400");
+            assert_eq!(q["ReceiveMessageWaitTimeSeconds"], "10");
+            let redrive = doc(&q["RedrivePolicy"]);
+            assert_eq!(redrive["deadLetterTargetArn"], dlq["QueueArn"]);
+            assert_eq!(
+                redrive["maxReceiveCount"].to_string().trim_matches('"'),
+                "4"
+            );
+            // The queue policy from aws_iam_policy_document, condition on the topic's ARN.
+            let policy = doc(&q["Policy"]);
+            let st = &policy["Statement"][0];
+            assert_eq!(st["Sid"], "First");
+            assert_eq!(st["Resource"], q["QueueArn"]);
+            let topic = &doc_topics(moto)[0];
+            assert_eq!(st["Condition"]["ArnEquals"]["aws:SourceArn"], *topic);
+
+            let fifo = queue_attrs(moto, "doc-orders.fifo");
+            assert_eq!(fifo["FifoQueue"], "true");
+            assert_eq!(fifo["ContentBasedDeduplication"], "true");
+            let hi = queue_attrs(moto, "doc-orders-hi.fifo");
+            assert_eq!(hi["DeduplicationScope"], "messageGroup");
+            assert_eq!(hi["FifoThroughputLimit"], "perMessageGroupId");
+            let sse = queue_attrs(moto, "doc-orders-sse");
+            assert_eq!(sse["SqsManagedSseEnabled"], "true");
+            let kms = queue_attrs(moto, "doc-orders-kms");
+            assert_eq!(kms["KmsMasterKeyId"], "alias/aws/sqs");
+            assert_eq!(kms["KmsDataKeyReusePeriodSeconds"], "300");
+        },
+        |moto| {
+            assert!(doc_queues(moto).is_empty(), "{:?}", doc_queues(moto));
+            assert!(doc_topics(moto).is_empty(), "{:?}", doc_topics(moto));
+        },
+    );
+}
+
+#[test]
+fn doc_sns_topic() {
+    doc_example(
+        include_str!("../fixtures/docs/sns_topic.tf"),
+        &[
+            "aws_sns_topic.user_updates",
+            "aws_sqs_queue.user_updates_queue",
+            "aws_sns_topic_subscription.user_updates_sqs_target",
+            "aws_sns_topic.user_updates_delivery",
+            "aws_sns_topic.user_updates_sse",
+            "aws_sns_topic.user_updates_fifo",
+        ],
+        |s| {
+            let moto = s.moto;
+            assert_eq!(doc_topics(moto).len(), 4, "{:?}", doc_topics(moto));
+            let topic = "arn:aws:sns:us-east-1:123456789012:doc-user-updates-topic";
+            let subs = &aws(
+                moto,
+                &["sns", "list-subscriptions-by-topic", "--topic-arn", topic],
+            )["Subscriptions"];
+            assert_eq!(strings(subs, "Protocol"), ["sqs"]);
+            let q = queue_attrs(moto, "doc-user-updates-queue");
+            assert_eq!(subs[0]["Endpoint"], q["QueueArn"]);
+
+            let attrs = |name: &str| {
+                aws(
+                    moto,
+                    &[
+                        "sns",
+                        "get-topic-attributes",
+                        "--topic-arn",
+                        &format!("arn:aws:sns:us-east-1:123456789012:{name}"),
+                    ],
+                )["Attributes"]
+                    .clone()
+            };
+            let delivery = doc(&attrs("doc-user-updates-delivery")["DeliveryPolicy"]);
+            let retry = &delivery["http"]["defaultHealthyRetryPolicy"];
+            assert_eq!(retry["numRetries"], 3);
+            assert_eq!(retry["backoffFunction"], "linear");
+            assert_eq!(
+                delivery["http"]["defaultThrottlePolicy"]["maxReceivesPerSecond"],
+                1
+            );
+            assert_eq!(
+                attrs("doc-user-updates-sse")["KmsMasterKeyId"],
+                "alias/aws/sns"
+            );
+            let fifo = attrs("doc-user-updates.fifo");
+            assert_eq!(fifo["FifoTopic"], "true");
+            assert_eq!(fifo["ContentBasedDeduplication"], "true");
+        },
+        |moto| {
+            assert!(doc_topics(moto).is_empty(), "{:?}", doc_topics(moto));
+            assert!(doc_queues(moto).is_empty(), "{:?}", doc_queues(moto));
+            let subs = aws(moto, &["sns", "list-subscriptions"]);
+            assert!(
+                !subs.to_string().contains("doc-user-updates"),
+                "subscription left: {subs}"
+            );
+        },
+    );
+}
+
+fn doc_roles(moto: &Moto) -> Vec<String> {
+    strings(&aws(moto, &["iam", "list-roles"])["Roles"], "RoleName")
+        .into_iter()
+        .filter(|r| r.starts_with("doc"))
+        .collect()
+}
+
+fn doc_policies(moto: &Moto) -> Vec<String> {
+    strings(
+        &aws(moto, &["iam", "list-policies", "--scope", "Local"])["Policies"],
+        "PolicyName",
+    )
+    .into_iter()
+    .filter(|p| p.starts_with("doc"))
+    .collect()
+}
+
+fn attached(moto: &Moto, role: &str) -> Vec<String> {
+    let mut names = strings(
+        &aws(
+            moto,
+            &["iam", "list-attached-role-policies", "--role-name", role],
+        )["AttachedPolicies"],
+        "PolicyName",
+    );
+    names.sort();
+    names
+}
+
+/// The default version's document of the customer-managed policy `name`.
+fn policy_document(moto: &Moto, name: &str) -> serde_json::Value {
+    let arn = format!("arn:aws:iam::123456789012:policy/{name}");
+    let p = &aws(moto, &["iam", "get-policy", "--policy-arn", &arn])["Policy"];
+    let version = p["DefaultVersionId"].as_str().unwrap();
+    let d = aws(
+        moto,
+        &[
+            "iam",
+            "get-policy-version",
+            "--policy-arn",
+            &arn,
+            "--version-id",
+            version,
+        ],
+    )["PolicyVersion"]["Document"]
+        .clone();
+    if d.is_string() {
+        doc(&d)
+    } else {
+        d
+    }
+}
+
+#[test]
+fn doc_iam_role() {
+    doc_example(
+        include_str!("../fixtures/docs/iam_role.tf"),
+        &[
+            "aws_iam_role.test_role",
+            "aws_iam_role.role",
+            "aws_iam_policy.policy",
+            "aws_iam_role_policy_attachment.test-attach",
+            "aws_iam_role_policy.test_policy",
+            "aws_iam_role.instance",
+            "aws_iam_policy.policy_one",
+            "aws_iam_policy.policy_two",
+            "aws_iam_role.managed",
+            "aws_iam_policy.example",
+            "aws_iam_policy.merged",
+        ],
+        |s| {
+            let moto = s.moto;
+            let role = &aws(moto, &["iam", "get-role", "--role-name", "doc_test_role"])["Role"];
+            let trust = &role["AssumeRolePolicyDocument"];
+            // The CLI decodes the document; moto may hand back the string form.
+            let trust = if trust.is_string() {
+                doc(trust)
+            } else {
+                trust.clone()
+            };
+            assert_eq!(
+                trust["Statement"][0]["Principal"]["Service"],
+                "ec2.amazonaws.com"
+            );
+            assert_eq!(tag_list(&role["Tags"])["tag-key"], "tag-value");
+
+            assert_eq!(attached(moto, "doc-test-role"), ["doc-test-policy"]);
+            let inline = aws(
+                moto,
+                &[
+                    "iam",
+                    "get-role-policy",
+                    "--role-name",
+                    "doc_test_role",
+                    "--policy-name",
+                    "doc_test_policy",
+                ],
+            );
+            assert!(
+                inline["PolicyDocument"]
+                    .to_string()
+                    .contains("ec2:Describe*"),
+                "{inline}"
+            );
+
+            let instance = &aws(
+                moto,
+                &["iam", "get-role", "--role-name", "doc_instance_role"],
+            )["Role"];
+            assert_eq!(instance["Path"], "/system/");
+            let mut names = str_items(
+                &aws(
+                    moto,
+                    &[
+                        "iam",
+                        "list-role-policies",
+                        "--role-name",
+                        "doc_instance_role",
+                    ],
+                )["PolicyNames"],
+            );
+            names.sort();
+            assert_eq!(names, ["my_inline_policy", "policy-8675309"]);
+
+            assert_eq!(
+                attached(moto, "doc-managed-role"),
+                ["doc-policy-381966", "doc-policy-618033"]
+            );
+
+            // `&{aws:username}` reaches IAM as the policy variable `${aws:username}`.
+            let example = policy_document(moto, "doc_example_policy");
+            let home = &example["Statement"][2]["Resource"];
+            assert!(
+                home.to_string()
+                    .contains("arn:aws:s3:::doc-home-bucket/home/${aws:username}/*"),
+                "{example}"
+            );
+            let prefixes = &example["Statement"][1]["Condition"]["StringLike"]["s3:prefix"];
+            assert!(str_items(prefixes).contains(&String::new()), "{example}");
+            // The override replaced statement "1"; the source's others and our own remain.
+            let merged = policy_document(moto, "doc_merged_policy");
+            let sids = strings(&merged["Statement"], "Sid");
+            assert!(sids.contains(&"SidToKeep".to_string()), "{merged}");
+            let one = merged["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|st| st["Sid"] == "1")
+                .unwrap_or_else(|| panic!("no Sid 1: {merged}"));
+            assert_eq!(one["Action"], "s3:*", "{merged}");
+            assert_eq!(merged["Statement"].as_array().unwrap().len(), 4, "{merged}");
+        },
+        |moto| {
+            assert!(doc_roles(moto).is_empty(), "{:?}", doc_roles(moto));
+            assert!(doc_policies(moto).is_empty(), "{:?}", doc_policies(moto));
+        },
+    );
+}
+
+/// KMS keys cannot be deleted at once: destroy schedules their deletion.
+fn assert_pending_deletion(moto: &Moto, key_id: &str) {
+    let k = &aws(moto, &["kms", "describe-key", "--key-id", key_id])["KeyMetadata"];
+    assert_eq!(k["KeyState"], "PendingDeletion", "{k}");
+}
+
+fn key_by_description(moto: &Moto, description: &str) -> String {
+    let keys = strings(&aws(moto, &["kms", "list-keys"])["Keys"], "KeyId");
+    keys.into_iter()
+        .find(|k| {
+            aws(moto, &["kms", "describe-key", "--key-id", k])["KeyMetadata"]["Description"]
+                == description
+        })
+        .unwrap_or_else(|| panic!("no KMS key described {description:?}"))
+}
+
+#[test]
+fn doc_s3_bucket() {
+    let bucket = "doc-my-tf-test-bucket";
+    doc_example(
+        include_str!("../fixtures/docs/s3_bucket.tf"),
+        &[
+            "aws_s3_bucket.example",
+            "aws_s3_bucket_versioning.versioning_example",
+            "aws_kms_key.mykey",
+            "aws_s3_bucket_server_side_encryption_configuration.example",
+            "aws_s3_bucket_public_access_block.example",
+            "aws_s3_bucket_policy.allow_access_from_another_account",
+        ],
+        |s| {
+            let moto = s.moto;
+            let tags = tag_list(
+                &aws(moto, &["s3api", "get-bucket-tagging", "--bucket", bucket])["TagSet"],
+            );
+            assert_eq!(tags["Name"], "My bucket");
+            assert_eq!(tags["Environment"], "Dev");
+            assert_eq!(
+                aws(
+                    moto,
+                    &["s3api", "get-bucket-versioning", "--bucket", bucket]
+                )["Status"],
+                "Enabled"
+            );
+            let key = key_by_description(moto, "This key is used to encrypt bucket objects");
+            let key_arn =
+                &aws(moto, &["kms", "describe-key", "--key-id", &key])["KeyMetadata"]["Arn"];
+            let sse = &aws(
+                moto,
+                &["s3api", "get-bucket-encryption", "--bucket", bucket],
+            )["ServerSideEncryptionConfiguration"]["Rules"][0]
+                ["ApplyServerSideEncryptionByDefault"];
+            assert_eq!(sse["SSEAlgorithm"], "aws:kms");
+            assert_eq!(sse["KMSMasterKeyID"], *key_arn);
+            let pab = &aws(
+                moto,
+                &["s3api", "get-public-access-block", "--bucket", bucket],
+            )["PublicAccessBlockConfiguration"];
+            for k in [
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            ] {
+                assert_eq!(pab[k], true, "{k}: {pab}");
+            }
+            let policy =
+                doc(&aws(moto, &["s3api", "get-bucket-policy", "--bucket", bucket])["Policy"]);
+            let st = &policy["Statement"][0];
+            let principal = st["Principal"]["AWS"].to_string();
+            assert!(principal.contains("123456789012"), "{policy}");
+            let resources = st["Resource"].to_string();
+            assert!(
+                resources.contains(&format!("arn:aws:s3:::{bucket}/*")),
+                "{policy}"
+            );
+        },
+        |moto| {
+            let buckets = strings(&aws(moto, &["s3api", "list-buckets"])["Buckets"], "Name");
+            assert!(!buckets.iter().any(|b| b == bucket), "{buckets:?}");
+            let key = key_by_description(moto, "This key is used to encrypt bucket objects");
+            assert_pending_deletion(moto, &key);
+        },
+    );
+}
+
+fn main_vpc(moto: &Moto) -> Option<serde_json::Value> {
+    let vpcs = aws(
+        moto,
+        &[
+            "ec2",
+            "describe-vpcs",
+            "--filters",
+            "Name=cidr,Values=10.0.0.0/16",
+        ],
+    );
+    vpcs["Vpcs"].as_array().and_then(|v| v.first()).cloned()
+}
+
+#[test]
+fn doc_vpc_network() {
+    doc_example(
+        include_str!("../fixtures/docs/vpc.tf"),
+        &[
+            "aws_vpc.main",
+            "aws_subnet.main",
+            "aws_security_group.allow_tls",
+            "aws_vpc_security_group_ingress_rule.allow_tls_ipv4",
+            "aws_vpc_security_group_ingress_rule.allow_tls_ipv6",
+            "aws_vpc_security_group_egress_rule.allow_all_traffic_ipv4",
+            "aws_vpc_security_group_egress_rule.allow_all_traffic_ipv6",
+            "aws_security_group.allow_tls_inline",
+            "aws_internet_gateway.gw",
+            "aws_route_table.example",
+            "aws_route_table_association.a",
+        ],
+        |s| {
+            let moto = s.moto;
+            let vpc = main_vpc(moto).expect("VPC 10.0.0.0/16");
+            let vpc_id = vpc["VpcId"].as_str().unwrap();
+            assert_eq!(tag_list(&vpc["Tags"])["Name"], "main");
+            let v6 = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+                .as_str()
+                .expect("an Amazon-provided IPv6 block")
+                .to_string();
+            let vpc_filter = format!("Name=vpc-id,Values={vpc_id}");
+
+            let subnet =
+                &aws(moto, &["ec2", "describe-subnets", "--filters", &vpc_filter])["Subnets"][0];
+            assert_eq!(subnet["CidrBlock"], "10.0.1.0/24");
+            let azs = strings(
+                &aws(moto, &["ec2", "describe-availability-zones"])["AvailabilityZones"],
+                "ZoneName",
+            );
+            assert_eq!(subnet["AvailabilityZone"], azs[0]);
+            let subnet_id = subnet["SubnetId"].as_str().unwrap();
+
+            let groups = &aws(
+                moto,
+                &["ec2", "describe-security-groups", "--filters", &vpc_filter],
+            )["SecurityGroups"];
+            let group = |name: &str| {
+                groups
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["GroupName"] == name)
+                    .unwrap_or_else(|| panic!("no group {name}: {groups}"))
+                    .clone()
+            };
+            // allow_tls: 443 from the VPC's two blocks; all traffic out on both families,
+            // and nothing else (AWS's default egress rule is gone, as in Terraform).
+            let tls = group("allow_tls");
+            let ingress = &tls["IpPermissions"];
+            assert_eq!(ingress.as_array().unwrap().len(), 1, "{ingress}");
+            assert_eq!(ingress[0]["FromPort"], 443);
+            assert_eq!(strings(&ingress[0]["IpRanges"], "CidrIp"), ["10.0.0.0/16"]);
+            assert_eq!(
+                strings(&ingress[0]["Ipv6Ranges"], "CidrIpv6"),
+                [v6.as_str()]
+            );
+            let egress = &tls["IpPermissionsEgress"];
+            assert_eq!(egress.as_array().unwrap().len(), 1, "{egress}");
+            assert_eq!(egress[0]["IpProtocol"], "-1");
+            assert_eq!(strings(&egress[0]["IpRanges"], "CidrIp"), ["0.0.0.0/0"]);
+            assert_eq!(strings(&egress[0]["Ipv6Ranges"], "CidrIpv6"), ["::/0"]);
+            // The inline form ends up with the same rules.
+            let inline = group("allow_tls_inline");
+            assert_eq!(inline["IpPermissions"][0]["FromPort"], 443);
+            assert_eq!(
+                strings(&inline["IpPermissions"][0]["Ipv6Ranges"], "CidrIpv6"),
+                [v6.as_str()]
+            );
+            assert_eq!(
+                inline["IpPermissions"][0]["IpRanges"][0]["Description"],
+                "TLS from VPC"
+            );
+            assert_eq!(inline["IpPermissionsEgress"].as_array().unwrap().len(), 1);
+
+            let igw = &aws(
+                moto,
+                &[
+                    "ec2",
+                    "describe-internet-gateways",
+                    "--filters",
+                    &format!("Name=attachment.vpc-id,Values={vpc_id}"),
+                ],
+            )["InternetGateways"][0];
+            let igw_id = igw["InternetGatewayId"].as_str().expect("gateway attached");
+
+            let tables = &aws(
+                moto,
+                &[
+                    "ec2",
+                    "describe-route-tables",
+                    "--filters",
+                    &vpc_filter,
+                    "Name=tag:Name,Values=example",
+                ],
+            )["RouteTables"];
+            let rt = &tables[0];
+            let routes = rt["Routes"].as_array().unwrap();
+            for dest in ["DestinationCidrBlock", "DestinationIpv6CidrBlock"] {
+                let default = if dest == "DestinationCidrBlock" {
+                    "0.0.0.0/0"
+                } else {
+                    "::/0"
+                };
+                assert!(
+                    routes
+                        .iter()
+                        .any(|r| r[dest] == default && r["GatewayId"] == igw_id),
+                    "no {default} route via {igw_id}: {routes:?}"
+                );
+            }
+            assert!(
+                rt["Associations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["SubnetId"] == subnet_id),
+                "subnet not associated: {rt}"
+            );
+        },
+        |moto| {
+            assert_eq!(main_vpc(moto), None);
+            let groups = strings(
+                &aws(moto, &["ec2", "describe-security-groups"])["SecurityGroups"],
+                "GroupName",
+            );
+            assert!(
+                !groups.iter().any(|g| g.starts_with("allow_tls")),
+                "{groups:?}"
+            );
+            let igws = aws(
+                moto,
+                &[
+                    "ec2",
+                    "describe-internet-gateways",
+                    "--filters",
+                    "Name=tag:Name,Values=main",
+                ],
+            );
+            assert_eq!(igws["InternetGateways"], serde_json::json!([]), "{igws}");
+        },
+    );
+}
+
+#[test]
+fn doc_ssm_parameter() {
+    doc_example(
+        include_str!("../fixtures/docs/ssm_parameter.tf"),
+        &["aws_ssm_parameter.foo", "aws_ssm_parameter.secret"],
+        |s| {
+            let moto = s.moto;
+            let foo = &aws(moto, &["ssm", "get-parameter", "--name", "doc-foo"])["Parameter"];
+            assert_eq!(foo["Type"], "String");
+            assert_eq!(foo["Value"], "bar");
+            let name = "/production/database/password/master";
+            let secret = &aws(
+                moto,
+                &["ssm", "get-parameter", "--name", name, "--with-decryption"],
+            )["Parameter"];
+            assert_eq!(secret["Type"], "SecureString");
+            assert_eq!(secret["Value"], "doc-example-password");
+            let described = &aws(
+                moto,
+                &[
+                    "ssm",
+                    "describe-parameters",
+                    "--parameter-filters",
+                    &format!("Key=Name,Values={name}"),
+                ],
+            )["Parameters"][0];
+            assert_eq!(described["Description"], "The parameter description");
+            let tags = tag_list(
+                &aws(
+                    moto,
+                    &[
+                        "ssm",
+                        "list-tags-for-resource",
+                        "--resource-type",
+                        "Parameter",
+                        "--resource-id",
+                        name,
+                    ],
+                )["TagList"],
+            );
+            assert_eq!(tags["environment"], "production");
+        },
+        |moto| {
+            let params = strings(
+                &aws(moto, &["ssm", "describe-parameters"])["Parameters"],
+                "Name",
+            );
+            assert!(
+                !params
+                    .iter()
+                    .any(|p| p == "doc-foo" || p.starts_with("/production/")),
+                "{params:?}"
+            );
+        },
+    );
+}
+
+#[test]
+fn doc_cloudwatch_log_group() {
+    doc_example(
+        include_str!("../fixtures/docs/cloudwatch_log_group.tf"),
+        &["aws_cloudwatch_log_group.yada"],
+        |s| {
+            let moto = s.moto;
+            let g = &aws(
+                moto,
+                &[
+                    "logs",
+                    "describe-log-groups",
+                    "--log-group-name-prefix",
+                    "DocYada",
+                ],
+            )["logGroups"][0];
+            assert_eq!(g["logGroupName"], "DocYada");
+            assert_eq!(g["retentionInDays"], 14);
+            let tags = &aws(
+                moto,
+                &["logs", "list-tags-log-group", "--log-group-name", "DocYada"],
+            )["tags"];
+            assert_eq!(tags["Environment"], "production");
+            assert_eq!(tags["Application"], "serviceA");
+        },
+        |moto| {
+            let groups = aws(
+                moto,
+                &[
+                    "logs",
+                    "describe-log-groups",
+                    "--log-group-name-prefix",
+                    "DocYada",
+                ],
+            );
+            assert_eq!(groups["logGroups"], serde_json::json!([]), "{groups}");
+        },
+    );
+}
+
+#[test]
+fn doc_kms_key() {
+    doc_example(
+        include_str!("../fixtures/docs/kms_key.tf"),
+        &[
+            "aws_kms_key.example",
+            "aws_kms_alias.a",
+            "aws_kms_key.rsa",
+            "aws_kms_key.multi",
+        ],
+        |s| {
+            let moto = s.moto;
+            let key = key_by_description(moto, "An example symmetric encryption KMS key");
+            let aliases = &aws(moto, &["kms", "list-aliases", "--key-id", &key])["Aliases"];
+            assert_eq!(strings(aliases, "AliasName"), ["alias/doc-my-key-alias"]);
+            let rotation = aws(moto, &["kms", "get-key-rotation-status", "--key-id", &key]);
+            assert_eq!(rotation["KeyRotationEnabled"], true);
+            // The key policy names the caller's account, from aws_caller_identity.
+            let policy = doc(&aws(
+                moto,
+                &[
+                    "kms",
+                    "get-key-policy",
+                    "--key-id",
+                    &key,
+                    "--policy-name",
+                    "default",
+                ],
+            )["Policy"]);
+            assert_eq!(
+                policy["Statement"][0]["Principal"]["AWS"],
+                "arn:aws:iam::123456789012:root"
+            );
+
+            let rsa = key_by_description(
+                moto,
+                "RSA-3072 asymmetric KMS key for encryption and decryption",
+            );
+            let rsa = &aws(moto, &["kms", "describe-key", "--key-id", &rsa])["KeyMetadata"];
+            assert_eq!(rsa["KeySpec"], "RSA_3072");
+            assert_eq!(rsa["KeyUsage"], "ENCRYPT_DECRYPT");
+            let multi = key_by_description(moto, "An example multi-Region primary key");
+            let multi = &aws(moto, &["kms", "describe-key", "--key-id", &multi])["KeyMetadata"];
+            assert_eq!(multi["MultiRegion"], true);
+
+            // aws_caller_identity and aws_region, as the data source pages output them.
+            let outputs = json(&s.ok(&["output", "--json"]).out);
+            let me = aws(moto, &["sts", "get-caller-identity"]);
+            assert_eq!(outputs["account_id"]["value"], me["Account"], "{outputs}");
+            assert_eq!(outputs["caller_arn"]["value"], me["Arn"], "{outputs}");
+            assert_eq!(outputs["caller_user"]["value"], me["UserId"], "{outputs}");
+            assert_eq!(outputs["region"]["value"], "us-east-1", "{outputs}");
+        },
+        |moto| {
+            let aliases = strings(&aws(moto, &["kms", "list-aliases"])["Aliases"], "AliasName");
+            assert!(
+                !aliases.iter().any(|a| a == "alias/doc-my-key-alias"),
+                "{aliases:?}"
+            );
+            for d in [
+                "An example symmetric encryption KMS key",
+                "RSA-3072 asymmetric KMS key for encryption and decryption",
+                "An example multi-Region primary key",
+            ] {
+                assert_pending_deletion(moto, &key_by_description(moto, d));
+            }
+        },
+    );
+}
+
+#[test]
+fn doc_secretsmanager_secret() {
+    doc_example(
+        include_str!("../fixtures/docs/secretsmanager_secret.tf"),
+        &[
+            "aws_secretsmanager_secret.example",
+            "aws_secretsmanager_secret.described",
+        ],
+        |s| {
+            let moto = s.moto;
+            let s = aws(
+                moto,
+                &[
+                    "secretsmanager",
+                    "describe-secret",
+                    "--secret-id",
+                    "doc-example",
+                ],
+            );
+            assert_eq!(s["Name"], "doc-example");
+            let d = aws(
+                moto,
+                &[
+                    "secretsmanager",
+                    "describe-secret",
+                    "--secret-id",
+                    "doc-example-described",
+                ],
+            );
+            assert_eq!(d["Description"], "An example secret");
+            assert_eq!(tag_list(&d["Tags"])["Environment"], "production");
+        },
+        |moto| {
+            // The default 30-day recovery window only schedules deletion; listing hides those.
+            let names = strings(
+                &aws(moto, &["secretsmanager", "list-secrets"])["SecretList"],
+                "Name",
+            );
+            assert!(!names.iter().any(|n| n.starts_with("doc-")), "{names:?}");
+        },
+    );
+}
