@@ -119,6 +119,10 @@ pub struct BlockSchema {
     pub min_items: usize,
     pub max_items: Option<usize>,
     pub force_new: bool,
+    /// Also accepts attribute syntax, `name = [{ ... }, ...]`, as Terraform does for a few
+    /// blocks (security group rules, routes); `name = []` then means "none of them", where
+    /// leaving the blocks out means "not managed here".
+    pub attribute_syntax: bool,
     pub block: Block,
 }
 
@@ -159,6 +163,7 @@ impl BlockSchema {
             min_items: 0,
             max_items: Some(1),
             force_new: false,
+            attribute_syntax: false,
             block,
         }
     }
@@ -168,6 +173,7 @@ impl BlockSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            attribute_syntax: false,
             block,
         }
     }
@@ -177,6 +183,7 @@ impl BlockSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            attribute_syntax: false,
             block,
         }
     }
@@ -186,6 +193,11 @@ impl BlockSchema {
     }
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
+        self
+    }
+    /// See `attribute_syntax`.
+    pub fn attribute_syntax(mut self) -> Self {
+        self.attribute_syntax = true;
         self
     }
 }
