@@ -913,3 +913,253 @@ fn doc_secretsmanager_secret() {
         },
     );
 }
+
+fn vpc_by_cidr(moto: &Moto, cidr: &str) -> Option<String> {
+    let vpcs = aws(
+        moto,
+        &[
+            "ec2",
+            "describe-vpcs",
+            "--filters",
+            &format!("Name=cidr,Values={cidr}"),
+        ],
+    );
+    vpcs["Vpcs"][0]["VpcId"].as_str().map(str::to_string)
+}
+
+#[test]
+fn doc_provider_default_tags() {
+    doc_example(
+        include_str!("../fixtures/docs/provider_default_tags.tf"),
+        &["aws_vpc.example", "aws_iam_user.lb"],
+        |s| {
+            let moto = s.moto;
+            let vpc = vpc_by_cidr(moto, "10.1.0.0/16").expect("VPC 10.1.0.0/16");
+            let vpc = &aws(moto, &["ec2", "describe-vpcs", "--vpc-ids", &vpc])["Vpcs"][0];
+            let tags = tag_list(&vpc["Tags"]);
+            assert_eq!(tags["Environment"], "Test", "{tags:?}");
+            assert_eq!(tags["Name"], "Resource Tag", "{tags:?}");
+            let outputs = json(&s.ok(&["output", "--json"]).out);
+            assert_eq!(
+                outputs["vpc_resource_level_tags"]["value"],
+                serde_json::json!({ "Name": "Resource Tag" }),
+                "{outputs}"
+            );
+            assert_eq!(
+                outputs["vpc_all_tags"]["value"],
+                serde_json::json!({ "Environment": "Test", "Name": "Resource Tag" }),
+                "{outputs}"
+            );
+
+            let user = &aws(
+                moto,
+                &["iam", "get-user", "--user-name", "doc-loadbalancer"],
+            )["User"];
+            assert_eq!(user["Path"], "/system/");
+            let tags = tag_list(
+                &aws(
+                    moto,
+                    &["iam", "list-user-tags", "--user-name", "doc-loadbalancer"],
+                )["Tags"],
+            );
+            assert_eq!(tags["tag-key"], "tag-value", "{tags:?}");
+            assert_eq!(tags["Name"], "Provider Tag", "{tags:?}");
+            assert_eq!(tags["Environment"], "Test", "{tags:?}");
+        },
+        |moto| {
+            assert_eq!(vpc_by_cidr(moto, "10.1.0.0/16"), None);
+            let users = strings(&aws(moto, &["iam", "list-users"])["Users"], "UserName");
+            assert!(!users.iter().any(|u| u == "doc-loadbalancer"), "{users:?}");
+        },
+    );
+}
+
+fn groups_in(moto: &Moto, vpc: &str) -> Vec<serde_json::Value> {
+    aws(
+        moto,
+        &[
+            "ec2",
+            "describe-security-groups",
+            "--filters",
+            &format!("Name=vpc-id,Values={vpc}"),
+        ],
+    )["SecurityGroups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn route_table(moto: &Moto, vpc: &str, name: &str) -> serde_json::Value {
+    aws(
+        moto,
+        &[
+            "ec2",
+            "describe-route-tables",
+            "--filters",
+            &format!("Name=vpc-id,Values={vpc}"),
+            &format!("Name=tag:Name,Values={name}"),
+        ],
+    )["RouteTables"][0]
+        .clone()
+}
+
+/// Destinations of a route table's routes (IPv4 or IPv6).
+fn destinations(rt: &serde_json::Value) -> Vec<String> {
+    let mut d: Vec<String> = rt["Routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            r["DestinationCidrBlock"]
+                .as_str()
+                .or(r["DestinationIpv6CidrBlock"].as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    d.sort();
+    d
+}
+
+#[test]
+fn doc_security_group_rules_and_routes() {
+    doc_example(
+        include_str!("../fixtures/docs/security_group_rules.tf"),
+        &[
+            "aws_vpc.example",
+            "aws_security_group.example",
+            "aws_security_group.prefixed",
+            "aws_vpc_security_group_ingress_rule.example",
+            "aws_vpc_security_group_ingress_rule.from_group",
+            "aws_vpc_security_group_egress_rule.example",
+            "aws_route_table.test",
+            "aws_internet_gateway.example",
+            "aws_route_table.example",
+        ],
+        |s| {
+            let moto = s.moto;
+            let vpc = vpc_by_cidr(moto, "10.2.0.0/16").expect("VPC 10.2.0.0/16");
+            let groups = groups_in(moto, &vpc);
+            let find = |pred: &dyn Fn(&str) -> bool| {
+                groups
+                    .iter()
+                    .find(|g| pred(g["GroupName"].as_str().unwrap_or_default()))
+                    .cloned()
+                    .unwrap_or_else(|| panic!("group not found: {groups:?}"))
+            };
+            // `ingress = []` / `egress = []`: no rules at all, AWS's default egress included.
+            let empty = find(&|n| n == "doc-sg");
+            assert_eq!(empty["IpPermissions"], serde_json::json!([]), "{empty}");
+            assert_eq!(
+                empty["IpPermissionsEgress"],
+                serde_json::json!([]),
+                "{empty}"
+            );
+            let empty_id = empty["GroupId"].as_str().unwrap().to_string();
+
+            let prefixed = find(&|n| n.starts_with("doc-sg-"));
+            let ingress = prefixed["IpPermissions"].as_array().unwrap();
+            assert_eq!(ingress.len(), 2, "{prefixed}");
+            let range = ingress
+                .iter()
+                .find(|p| p["FromPort"] == 80)
+                .expect("80-8080");
+            assert_eq!(range["ToPort"], 8080);
+            assert_eq!(strings(&range["IpRanges"], "CidrIp"), ["10.0.0.0/8"]);
+            let ssh = ingress.iter().find(|p| p["FromPort"] == 22).expect("22");
+            assert_eq!(ssh["UserIdGroupPairs"][0]["GroupId"], empty_id.as_str());
+            let egress = prefixed["IpPermissionsEgress"].as_array().unwrap();
+            assert_eq!(egress.len(), 1, "{prefixed}");
+            assert_eq!(egress[0]["FromPort"], 80);
+
+            let test = &aws(
+                moto,
+                &[
+                    "ec2",
+                    "describe-route-tables",
+                    "--filters",
+                    &format!("Name=vpc-id,Values={vpc}"),
+                    "Name=association.main,Values=false",
+                ],
+            )["RouteTables"];
+            // Both non-main tables hold only the local route (adopted in one, untouched in
+            // the other).
+            for rt in test.as_array().unwrap() {
+                assert_eq!(destinations(rt), ["10.2.0.0/16"], "{rt}");
+            }
+            assert_eq!(test.as_array().unwrap().len(), 2, "{test}");
+
+            // `= []` manages the blocks: rules and routes added behind terrane's back are
+            // changes, and applying removes them.
+            moto.aws(&[
+                "ec2",
+                "authorize-security-group-ingress",
+                "--group-id",
+                &empty_id,
+                "--protocol",
+                "tcp",
+                "--port",
+                "443",
+                "--cidr",
+                "0.0.0.0/0",
+            ]);
+            let rt = route_table(moto, &vpc, "example");
+            let igw = aws(
+                moto,
+                &[
+                    "ec2",
+                    "describe-internet-gateways",
+                    "--filters",
+                    &format!("Name=attachment.vpc-id,Values={vpc}"),
+                ],
+            )["InternetGateways"][0]["InternetGatewayId"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            moto.aws(&[
+                "ec2",
+                "create-route",
+                "--route-table-id",
+                rt["RouteTableId"].as_str().unwrap(),
+                "--destination-cidr-block",
+                "0.0.0.0/0",
+                "--gateway-id",
+                &igw,
+            ]);
+            let actions = s.plan_actions();
+            assert_eq!(
+                actions
+                    .get("aws_security_group.example")
+                    .map(String::as_str),
+                Some("update"),
+                "{actions:?}"
+            );
+            assert_eq!(
+                actions.get("aws_route_table.example").map(String::as_str),
+                Some("update"),
+                "{actions:?}"
+            );
+            assert_eq!(actions.len(), 2, "{actions:?}");
+            s.apply();
+            let empty = groups_in(moto, &vpc)
+                .into_iter()
+                .find(|g| g["GroupId"] == empty_id.as_str())
+                .unwrap();
+            assert_eq!(empty["IpPermissions"], serde_json::json!([]), "{empty}");
+            assert_eq!(
+                destinations(&route_table(moto, &vpc, "example")),
+                ["10.2.0.0/16"]
+            );
+        },
+        |moto| {
+            assert_eq!(vpc_by_cidr(moto, "10.2.0.0/16"), None);
+            let groups = strings(
+                &aws(moto, &["ec2", "describe-security-groups"])["SecurityGroups"],
+                "GroupName",
+            );
+            assert!(
+                !groups.iter().any(|g| g.starts_with("doc-sg")),
+                "{groups:?}"
+            );
+        },
+    );
+}
