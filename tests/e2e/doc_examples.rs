@@ -90,7 +90,7 @@ fn doc_example(tf: &str, expected: &[&str], check: impl Fn(&Stack), gone: impl F
 fn doc_dynamodb_table() {
     doc_example(
         include_str!("../fixtures/docs/dynamodb_table.tf"),
-        &["aws_dynamodb_table.scores"],
+        &["aws_dynamodb_table.scores", "aws_dynamodb_table.global"],
         |s| {
             let moto = s.moto;
             let t = &aws(
@@ -137,11 +137,47 @@ fn doc_dynamodb_table() {
             );
             assert_eq!(tags["Name"], "dynamodb-table-1");
             assert_eq!(tags["Environment"], "production");
+
+            let g = &aws(
+                moto,
+                &[
+                    "dynamodb",
+                    "describe-table",
+                    "--table-name",
+                    "DocGlobalTable",
+                ],
+            )["Table"];
+            assert_eq!(
+                g["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST",
+                "{g}"
+            );
+            assert_eq!(g["StreamSpecification"]["StreamEnabled"], true, "{g}");
+            assert_eq!(
+                g["StreamSpecification"]["StreamViewType"],
+                "NEW_AND_OLD_IMAGES"
+            );
+            assert_eq!(g["SSEDescription"]["Status"], "ENABLED", "{g}");
+            let backups = aws(
+                moto,
+                &[
+                    "dynamodb",
+                    "describe-continuous-backups",
+                    "--table-name",
+                    "DocGlobalTable",
+                ],
+            );
+            assert_eq!(
+                backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+                    ["PointInTimeRecoveryStatus"],
+                "ENABLED",
+                "{backups}"
+            );
         },
         |moto| {
             let tables = aws(moto, &["dynamodb", "list-tables"]);
             assert!(
-                !tables.to_string().contains("DocGameScores"),
+                !tables.to_string().contains("DocGameScores")
+                    && !tables.to_string().contains("DocGlobalTable"),
                 "table left: {tables}"
             );
         },
@@ -245,6 +281,8 @@ fn doc_sns_topic() {
             "aws_sns_topic.user_updates_delivery",
             "aws_sns_topic.user_updates_sse",
             "aws_sns_topic.user_updates_fifo",
+            "aws_sqs_queue.user_updates_filtered_queue",
+            "aws_sns_topic_subscription.user_updates_filtered",
         ],
         |s| {
             let moto = s.moto;
@@ -254,9 +292,43 @@ fn doc_sns_topic() {
                 moto,
                 &["sns", "list-subscriptions-by-topic", "--topic-arn", topic],
             )["Subscriptions"];
-            assert_eq!(strings(subs, "Protocol"), ["sqs"]);
+            assert_eq!(strings(subs, "Protocol"), ["sqs", "sqs"]);
             let q = queue_attrs(moto, "doc-user-updates-queue");
-            assert_eq!(subs[0]["Endpoint"], q["QueueArn"]);
+            let filtered_q = queue_attrs(moto, "doc-user-updates-filtered");
+            let mut endpoints = strings(subs, "Endpoint");
+            endpoints.sort();
+            let mut want = vec![
+                q["QueueArn"].as_str().unwrap().to_string(),
+                filtered_q["QueueArn"].as_str().unwrap().to_string(),
+            ];
+            want.sort();
+            assert_eq!(endpoints, want);
+            let filtered = subs
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["Endpoint"] == filtered_q["QueueArn"])
+                .unwrap();
+            let sub = &aws(
+                moto,
+                &[
+                    "sns",
+                    "get-subscription-attributes",
+                    "--subscription-arn",
+                    filtered["SubscriptionArn"].as_str().unwrap(),
+                ],
+            )["Attributes"];
+            assert_eq!(sub["RawMessageDelivery"], "true", "{sub}");
+            let filter = doc(&sub["FilterPolicy"]);
+            assert_eq!(
+                filter["store"],
+                serde_json::json!(["example_corp"]),
+                "{sub}"
+            );
+            assert_eq!(
+                filter["event"][0]["anything-but"], "order_cancelled",
+                "{sub}"
+            );
 
             let attrs = |name: &str| {
                 aws(
@@ -485,6 +557,8 @@ fn doc_s3_bucket() {
             "aws_s3_bucket_server_side_encryption_configuration.example",
             "aws_s3_bucket_public_access_block.example",
             "aws_s3_bucket_policy.allow_access_from_another_account",
+            "aws_s3_bucket.logs",
+            "aws_s3_bucket_versioning.logs",
         ],
         |s| {
             let moto = s.moto;
@@ -532,10 +606,46 @@ fn doc_s3_bucket() {
                 resources.contains(&format!("arn:aws:s3:::{bucket}/*")),
                 "{policy}"
             );
+
+            // Objects with several versions, for force_destroy to remove. (No deleted objects:
+            // moto 5.2.1 fails DeleteObjects on delete markers with a 500.)
+            let body = s.path().join("object.txt");
+            std::fs::write(&body, "log line").unwrap();
+            for key in ["a.log", "a.log", "dir/b.log"] {
+                moto.aws(&[
+                    "s3api",
+                    "put-object",
+                    "--bucket",
+                    "doc-versioned-logs",
+                    "--key",
+                    key,
+                    "--body",
+                    body.to_str().unwrap(),
+                ]);
+            }
+            let versions = aws(
+                moto,
+                &[
+                    "s3api",
+                    "list-object-versions",
+                    "--bucket",
+                    "doc-versioned-logs",
+                ],
+            );
+            assert_eq!(
+                versions["Versions"].as_array().unwrap().len(),
+                3,
+                "{versions}"
+            );
         },
         |moto| {
             let buckets = strings(&aws(moto, &["s3api", "list-buckets"])["Buckets"], "Name");
-            assert!(!buckets.iter().any(|b| b == bucket), "{buckets:?}");
+            assert!(
+                !buckets
+                    .iter()
+                    .any(|b| b == bucket || b == "doc-versioned-logs"),
+                "{buckets:?}"
+            );
             let key = key_by_description(moto, "This key is used to encrypt bucket objects");
             assert_pending_deletion(moto, &key);
         },
