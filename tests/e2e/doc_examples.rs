@@ -439,6 +439,8 @@ fn doc_iam_role() {
             "aws_iam_role.managed",
             "aws_iam_policy.example",
             "aws_iam_policy.merged",
+            "aws_iam_role.no_inline",
+            "aws_iam_role.no_managed",
         ],
         |s| {
             let moto = s.moto;
@@ -521,6 +523,53 @@ fn doc_iam_role() {
                 .unwrap_or_else(|| panic!("no Sid 1: {merged}"));
             assert_eq!(one["Action"], "s3:*", "{merged}");
             assert_eq!(merged["Statement"].as_array().unwrap().len(), 4, "{merged}");
+
+            // Exclusive management: an inline policy or an attachment added behind terrane's
+            // back is a change, and applying removes it.
+            let doc_json = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+            moto.aws(&[
+                "iam",
+                "put-role-policy",
+                "--role-name",
+                "doc-no-inline",
+                "--policy-name",
+                "outside",
+                "--policy-document",
+                doc_json,
+            ]);
+            let outside = aws(
+                moto,
+                &[
+                    "iam",
+                    "create-policy",
+                    "--policy-name",
+                    "outside-managed",
+                    "--policy-document",
+                    doc_json,
+                ],
+            );
+            moto.aws(&[
+                "iam",
+                "attach-role-policy",
+                "--role-name",
+                "doc-no-managed",
+                "--policy-arn",
+                outside["Policy"]["Arn"].as_str().unwrap(),
+            ]);
+            let actions = s.plan_actions();
+            let want: BTreeMap<String, String> = [
+                ("aws_iam_role.no_inline".to_string(), "update".to_string()),
+                ("aws_iam_role.no_managed".to_string(), "update".to_string()),
+            ]
+            .into();
+            assert_eq!(actions, want);
+            s.apply();
+            let inline = aws(
+                moto,
+                &["iam", "list-role-policies", "--role-name", "doc-no-inline"],
+            );
+            assert_eq!(inline["PolicyNames"], serde_json::json!([]), "{inline}");
+            assert!(attached(moto, "doc-no-managed").is_empty());
         },
         |moto| {
             assert!(doc_roles(moto).is_empty(), "{:?}", doc_roles(moto));
