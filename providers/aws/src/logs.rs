@@ -270,7 +270,11 @@ impl ResourceType for LogGroup {
             r = r.log_group_class(LogGroupClass::from(class.as_str()));
         }
         let prior = match r.send().await {
-            Ok(_) => Value::Null,
+            // CreateLogGroup already set the key; converging must not associate it again.
+            Ok(_) => Value::map([(
+                "kms_key_id",
+                cfg.get("kms_key_id").cloned().unwrap_or(Value::Null),
+            )]),
             Err(e) if e.code() == Some("ResourceAlreadyExistsException") => {
                 let g = describe_one(c, &name).await?.ok_or_else(|| {
                     ProviderError::other(format!("log group {name} exists but cannot be described"))
