@@ -924,7 +924,7 @@ fn doc_ssm_parameter() {
 fn doc_cloudwatch_log_group() {
     doc_example(
         include_str!("../fixtures/docs/cloudwatch_log_group.tf"),
-        &["aws_cloudwatch_log_group.yada"],
+        &["aws_cloudwatch_log_group.yada", "aws_kms_key.logs"],
         |s| {
             let moto = s.moto;
             let g = &aws(
@@ -938,6 +938,10 @@ fn doc_cloudwatch_log_group() {
             )["logGroups"][0];
             assert_eq!(g["logGroupName"], "DocYada");
             assert_eq!(g["retentionInDays"], 14);
+            let key = key_by_description(moto, "DocYada log group key");
+            let key_arn =
+                &aws(moto, &["kms", "describe-key", "--key-id", &key])["KeyMetadata"]["Arn"];
+            assert_eq!(g["kmsKeyId"], *key_arn, "{g}");
             let tags = &aws(
                 moto,
                 &["logs", "list-tags-log-group", "--log-group-name", "DocYada"],
