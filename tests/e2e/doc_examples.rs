@@ -1326,3 +1326,69 @@ fn doc_security_group_rules_and_routes() {
         },
     );
 }
+
+#[test]
+fn doc_iam_policy_document() {
+    doc_example(
+        include_str!("../fixtures/docs/iam_policy_document.tf"),
+        &[
+            "aws_iam_role.multi",
+            "aws_iam_role_policy.cond",
+            "aws_iam_policy.deny",
+        ],
+        |s| {
+            let moto = s.moto;
+            let role = &aws(moto, &["iam", "get-role", "--role-name", "doc-s-multi"])["Role"];
+            let trust = &role["AssumeRolePolicyDocument"];
+            let trust = if trust.is_string() {
+                doc(trust)
+            } else {
+                trust.clone()
+            };
+            let principal = &trust["Statement"][0]["Principal"];
+            assert_eq!(principal["Service"], "firehose.amazonaws.com", "{trust}");
+            assert_eq!(
+                principal["AWS"], "arn:aws:iam::123456789012:root",
+                "{trust}"
+            );
+            assert_eq!(
+                principal["Federated"], "arn:aws:iam::123456789012:saml-provider/provider-name",
+                "{trust}"
+            );
+
+            let cond = aws(
+                moto,
+                &[
+                    "iam",
+                    "get-role-policy",
+                    "--role-name",
+                    "doc-s-multi",
+                    "--policy-name",
+                    "cond",
+                ],
+            );
+            let d = &cond["PolicyDocument"];
+            let d = if d.is_string() { doc(d) } else { d.clone() };
+            let any = &d["Statement"][0]["Condition"]["ForAnyValue:StringEquals"];
+            assert_eq!(any.as_object().map(|o| o.len()), Some(3), "{d}");
+            assert_eq!(
+                str_items(&any["kms:EncryptionContext:aws:rds:db-id"]).len(),
+                2,
+                "{d}"
+            );
+
+            let deny = policy_document(moto, "doc-s-deny");
+            let st = &deny["Statement"][0];
+            assert_eq!(st["Effect"], "Deny");
+            assert_eq!(str_items(&st["NotAction"]).len(), 2, "{deny}");
+            assert_eq!(
+                st["NotPrincipal"]["AWS"], "arn:aws:iam::123456789012:root",
+                "{deny}"
+            );
+        },
+        |moto| {
+            assert!(doc_roles(moto).is_empty(), "{:?}", doc_roles(moto));
+            assert!(doc_policies(moto).is_empty(), "{:?}", doc_policies(moto));
+        },
+    );
+}
