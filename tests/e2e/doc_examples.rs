@@ -3,7 +3,9 @@
 //! against moto. Users paste those examples unchanged, so for each file: the plan creates
 //! exactly the expected resources, apply succeeds, the AWS CLI sees the documented settings, a
 //! second plan has no changes (normalisation, defaults and computed values all line up), and
-//! destroy leaves none of them behind.
+//! destroy leaves none of them behind. Where a page documents an import id form that differs
+//! from the resource's own id, or an exclusive-management form (`= []`, an empty block), the
+//! test also imports by it or changes the cloud behind terrane's back and expects a change.
 
 use super::moto::Moto;
 use super::stack::{json, Stack};
@@ -459,6 +461,15 @@ fn doc_iam_role() {
             assert_eq!(tag_list(&role["Tags"])["tag-key"], "tag-value");
 
             assert_eq!(attached(moto, "doc-test-role"), ["doc-test-policy"]);
+            // Import by the pages' documented id forms: role/policy_arn and role:policy_name.
+            s.reimport(
+                "aws_iam_role_policy_attachment.test-attach",
+                "doc-test-role/arn:aws:iam::123456789012:policy/doc-test-policy",
+            );
+            s.reimport(
+                "aws_iam_role_policy.test_policy",
+                "doc_test_role:doc_test_policy",
+            );
             let inline = aws(
                 moto,
                 &[
@@ -837,6 +848,13 @@ fn doc_vpc_network() {
                     .iter()
                     .any(|a| a["SubnetId"] == subnet_id),
                 "subnet not associated: {rt}"
+            );
+
+            // Import by the page's documented id form, subnet_id/route_table_id.
+            let rt_id = rt["RouteTableId"].as_str().unwrap();
+            s.reimport(
+                "aws_route_table_association.a",
+                &format!("{subnet_id}/{rt_id}"),
             );
         },
         |moto| {
