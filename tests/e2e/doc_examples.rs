@@ -619,6 +619,8 @@ fn doc_s3_bucket() {
             "aws_s3_bucket_policy.allow_access_from_another_account",
             "aws_s3_bucket.logs",
             "aws_s3_bucket_versioning.logs",
+            "aws_s3_bucket.unversioned",
+            "aws_s3_bucket_versioning.unversioned",
         ],
         |s| {
             let moto = s.moto;
@@ -633,6 +635,20 @@ fn doc_s3_bucket() {
                     &["s3api", "get-bucket-versioning", "--bucket", bucket]
                 )["Status"],
                 "Enabled"
+            );
+            let unversioned = aws(
+                moto,
+                &[
+                    "s3api",
+                    "get-bucket-versioning",
+                    "--bucket",
+                    "doc-unversioned-bucket",
+                ],
+            );
+            assert_eq!(
+                unversioned["Status"],
+                serde_json::Value::Null,
+                "{unversioned}"
             );
             let key = key_by_description(moto, "This key is used to encrypt bucket objects");
             let key_arn =
