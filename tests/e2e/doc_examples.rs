@@ -1426,3 +1426,46 @@ fn doc_iam_policy_document() {
         },
     );
 }
+
+#[test]
+fn doc_attributes_as_blocks() {
+    doc_example(
+        include_str!("../fixtures/docs/attr_as_blocks.tf"),
+        &[
+            "aws_vpc.main",
+            "aws_security_group.attr",
+            "aws_internet_gateway.gw",
+            "aws_route_table.attr",
+        ],
+        |s| {
+            let moto = s.moto;
+            let vpc = vpc_by_cidr(moto, "10.9.0.0/16").expect("VPC 10.9.0.0/16");
+            let g = groups_in(moto, &vpc)
+                .into_iter()
+                .find(|g| g["GroupName"] == "doc-q-attr")
+                .expect("group doc-q-attr");
+            let ingress = &g["IpPermissions"];
+            assert_eq!(ingress.as_array().unwrap().len(), 1, "{g}");
+            assert_eq!(ingress[0]["FromPort"], 443);
+            assert_eq!(ingress[0]["IpRanges"][0]["CidrIp"], "10.9.0.0/16");
+            assert_eq!(ingress[0]["IpRanges"][0]["Description"], "TLS from VPC");
+            let egress = &g["IpPermissionsEgress"];
+            assert_eq!(egress.as_array().unwrap().len(), 1, "{g}");
+            assert_eq!(strings(&egress[0]["Ipv6Ranges"], "CidrIpv6"), ["::/0"]);
+            let rt = &aws(
+                moto,
+                &[
+                    "ec2",
+                    "describe-route-tables",
+                    "--filters",
+                    &format!("Name=vpc-id,Values={vpc}"),
+                    "Name=association.main,Values=false",
+                ],
+            )["RouteTables"][0];
+            assert_eq!(destinations(rt), ["0.0.0.0/0", "10.9.0.0/16"], "{rt}");
+        },
+        |moto| {
+            assert_eq!(vpc_by_cidr(moto, "10.9.0.0/16"), None);
+        },
+    );
+}
