@@ -62,7 +62,11 @@ impl Engine {
             id: value.get_str("id").unwrap_or(id).to_string(),
             cloud: value,
             desired: Value::Null,
-            dependencies: Vec::new(),
+            // The configuration's dependencies, as an apply would record them: destroy orders
+            // deletions by them (an imported attachment must go before its role).
+            dependencies: crate::graph::Graph::build(cfg)
+                .map(|g| super::planner::dependencies(&g, &inst.addr))
+                .unwrap_or_default(),
             sensitive_attrs: Vec::new(),
             schema_version: 0,
             deletion_policy_orphan: false,
