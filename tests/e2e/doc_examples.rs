@@ -470,6 +470,19 @@ fn doc_iam_role() {
                 "aws_iam_role_policy.test_policy",
                 "doc_test_role:doc_test_policy",
             );
+            // Imported records carry the configuration's dependencies, so destroy still detaches
+            // before it deletes the role and the policy.
+            let shown = s.ok(&[
+                "state",
+                "show",
+                "aws_iam_role_policy_attachment.test-attach",
+            ]);
+            assert!(
+                shown
+                    .out
+                    .contains("# depends on: aws_iam_policy.policy, aws_iam_role.role"),
+                "{shown}"
+            );
             let inline = aws(
                 moto,
                 &[
