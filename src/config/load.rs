@@ -1472,6 +1472,8 @@ fn eval_body(
     block_span: Span,
 ) -> Value {
     let mut m = BTreeMap::new();
+    // Blocks written with attribute syntax (`route = [{ ... }]`), where the schema allows it.
+    let mut attr_blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for a in body.attributes() {
         let name = a.key.as_str();
         if top && META_ARGS.contains(&name) {
@@ -1481,7 +1483,27 @@ fn eval_body(
         let key_span = Span::new(ctx.file, a.key.span().unwrap_or(aspan.start..aspan.end));
         let path = format!("{prefix}{name}");
         let Some(attr) = schema.attributes.get(name) else {
-            if schema.blocks.contains_key(name) {
+            if let Some(bs) = schema.blocks.get(name).filter(|bs| bs.attribute_syntax) {
+                if top {
+                    ctx.spans.insert(name.to_string(), aspan);
+                }
+                match ctx.ev.eval(&a.value, scope) {
+                    Ok(v) => match blocks_from_attribute(v, &bs.block) {
+                        Ok(items) => {
+                            attr_blocks.insert(name.to_string(), items);
+                        }
+                        Err(msg) => ctx.diags.push(
+                            Diagnostic::error(format!("invalid value for {path}: {msg}")).at(
+                                Span::new(
+                                    ctx.file,
+                                    a.value.span().unwrap_or(aspan.start..aspan.end),
+                                ),
+                            ),
+                        ),
+                    },
+                    Err(e) => ctx.diags.push(e.into_diagnostic()),
+                }
+            } else if schema.blocks.contains_key(name) {
                 ctx.diags.push(
                     Diagnostic::error(format!(
                         "{name} is a block in {}, not an argument",
@@ -1581,6 +1603,21 @@ fn eval_body(
     }
     for (name, bs) in &schema.blocks {
         let items = blocks.remove(name).unwrap_or_default();
+        if let Some(from_attr) = attr_blocks.remove(name) {
+            if !items.is_empty() {
+                ctx.diags.push(
+                    Diagnostic::error(format!(
+                        "{name} in {} is set both as an argument and as blocks",
+                        ctx.what
+                    ))
+                    .at(block_span)
+                    .help("use one form"),
+                );
+            }
+            // Kept even when empty: `name = []` says there are none.
+            m.insert(name.clone(), Value::List(from_attr));
+            continue;
+        }
         if items.len() < bs.min_items {
             ctx.diags.push(
                 Diagnostic::error(format!(
@@ -1622,6 +1659,39 @@ fn eval_body(
         }
     }
     Value::Map(m)
+}
+
+/// The objects of a block written with attribute syntax, each attribute coerced to its type.
+fn blocks_from_attribute(v: Value, schema: &SchemaBlock) -> Result<Vec<Value>, String> {
+    let items = match v {
+        Value::List(items) => items,
+        Value::Null => Vec::new(),
+        Value::Unknown => return Ok(vec![Value::Unknown]),
+        other => return Err(format!("expected a list of objects, got {other:?}")),
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::Map(obj) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in obj {
+                    if let Some(attr) = schema.attributes.get(&k) {
+                        out.insert(
+                            k.clone(),
+                            coerce(v, &attr.ty).map_err(|e| format!("{k}: {e}"))?,
+                        );
+                    } else if schema.blocks.contains_key(&k) {
+                        out.insert(k, v);
+                    } else {
+                        return Err(format!("unsupported attribute {k:?}"));
+                    }
+                }
+                Ok(Value::Map(out))
+            }
+            Value::Unknown => Ok(Value::Unknown),
+            other => Err(format!("expected an object, got {other:?}")),
+        })
+        .collect()
 }
 
 fn unknown_block(ctx: &mut BodyCtx, name: &str, schema: &SchemaBlock, span: Span) {

@@ -71,7 +71,8 @@ pub(crate) fn test_schemas() -> Schemas {
                                         Block::new().attr("note", Attribute::optional(s())),
                                     ),
                                 ),
-                        ),
+                        )
+                        .attribute_syntax(),
                     ),
             ),
             Schema::managed(
@@ -900,4 +901,43 @@ resource "terraform_data" "t" {
             Value::string("hello net"),
         ])
     );
+}
+
+#[test]
+fn blocks_in_attribute_syntax_where_the_schema_allows_it() {
+    let cfg = ok(MemSource::new().file(
+        "cfg/main.tf",
+        r#"
+resource "aws_security_group" "none" {
+  ingress = []
+}
+resource "aws_security_group" "one" {
+  ingress = [{ from_port = "443", to_port = 443, protocol = "tcp", cidr_blocks = ["10.0.0.0/8"] }]
+}
+resource "aws_security_group" "unset" {}
+"#,
+    ));
+    // `= []` is kept (it manages the blocks and wants none); leaving them out is not.
+    assert_eq!(
+        attr(&cfg, "aws_security_group.none", "ingress"),
+        Value::List(vec![])
+    );
+    assert_eq!(
+        attr(&cfg, "aws_security_group.unset", "ingress"),
+        Value::Null
+    );
+    let one = attr(&cfg, "aws_security_group.one", "ingress");
+    let Value::List(items) = one else {
+        panic!("{one:?}")
+    };
+    assert_eq!(items.len(), 1);
+    // Attributes are coerced to the block's types, as in block syntax.
+    assert_eq!(items[0].get("from_port"), Some(&Value::Number(443.0)));
+
+    let e = errors(MemSource::new().file(
+        "cfg/main.tf",
+        "resource \"aws_security_group\" \"a\" {\n  ingress = [{ port = 1 }]\n}\n",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].1.contains("unsupported attribute \"port\""), "{e:?}");
 }

@@ -324,10 +324,12 @@ impl Planner<'_> {
                 }
             };
             // No blocks in config: an optional-computed block type (Terraform's role
-            // `inline_policy`) leaves what the cloud has alone rather than removing it.
+            // `inline_policy`) leaves what the cloud has alone rather than removing it. An
+            // explicit `ingress = []` (attribute syntax) is not "no blocks": it wants none.
             let keep = items.is_empty()
                 && !self.fresh
-                && (prior_items.is_empty() || (bs.computed && has_prior));
+                && (prior_items.is_empty()
+                    || (bs.computed && has_prior && field(cfg, name).is_null()));
             let v = if keep {
                 prior_v.clone()
             } else {

@@ -6,6 +6,7 @@ mod aws_b;
 mod ci_examples;
 mod cli;
 mod crash_adopt;
+mod doc_examples;
 mod drift;
 mod drift_aws;
 mod engine;

@@ -382,6 +382,7 @@ impl Role {
         let manages_inline = prior.is_null() || !block_list(prior, "inline_policy").is_empty();
         if manages_inline {
             let inline = Self::inline_policies(c, name).await?;
+            let prior_blocks = block_list(prior, "inline_policy");
             if !inline.is_empty() {
                 m.insert(
                     "inline_policy".into(),
@@ -397,6 +398,14 @@ impl Role {
                             .collect(),
                     ),
                 );
+            } else if !prior_blocks.is_empty()
+                && prior_blocks.iter().all(|b| attr_str(b, "name").is_none())
+            {
+                // `inline_policy {}` is how a config asks for no inline policies: while there
+                // are none, it is what the cloud holds; one added outside is then drift.
+                if let Some(v) = prior.get("inline_policy") {
+                    m.insert("inline_policy".into(), v.clone());
+                }
             }
         }
         Ok(Some(Value::Map(m)))

@@ -7,7 +7,9 @@
 
 use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
-use crate::util::{attr_str, block_list, plan_tags_all, read_tags, req_str, sdk_error, set_value};
+use crate::util::{
+    attr_str, block_list, plan_tags_all, read_tags, req_str, sdk_error, set_value, sets_blocks,
+};
 use crate::vpc::{
     create_tags_for, describe_batch, ec2_arn, filter, first_of, gone_ok, id_filter, owner_filters,
     s, spread, sync_tags, tag_map, tag_spec,
@@ -44,7 +46,7 @@ fn route_block() -> BlockSchema {
     for k in DESTS.iter().chain(TARGETS.iter()) {
         b = b.attr(k, Attribute::optional(s()));
     }
-    BlockSchema::set(b)
+    BlockSchema::set(b).attribute_syntax()
 }
 
 /// A route as the config writes it: (destination key, destination, target key, target).
@@ -129,13 +131,30 @@ impl RouteTable {
     }
 
     /// The routes terrane may manage: created by a call, not `local`, not propagated.
-    fn routes(t: &aws_sdk_ec2::types::RouteTable) -> Vec<(String, String, String, String)> {
+    /// The table's routes as blocks, without the ones AWS makes; the VPC's local route is
+    /// kept when `v` declares it (`gateway_id = "local"`), which adopts it as Terraform does.
+    fn routes(
+        t: &aws_sdk_ec2::types::RouteTable,
+        v: &Value,
+    ) -> Vec<(String, String, String, String)> {
+        let declared_local: Vec<(String, String)> = block_list(v, "route")
+            .into_iter()
+            .filter_map(route_of_block)
+            .filter(|r| r.2 == "gateway_id" && r.3 == "local")
+            .map(|r| (r.0, r.1))
+            .collect();
         t.routes()
             .iter()
-            .filter(|r| r.origin() != Some(&RouteOrigin::CreateRouteTable))
-            .filter(|r| r.origin() != Some(&RouteOrigin::EnableVgwRoutePropagation))
-            .filter(|r| r.gateway_id() != Some("local"))
-            .filter_map(route_of_cloud)
+            .filter_map(|r| {
+                let route = route_of_cloud(r)?;
+                if r.gateway_id() == Some("local") {
+                    let key = (route.0.clone(), route.1.clone());
+                    return declared_local.contains(&key).then_some(route);
+                }
+                let aws_made = r.origin() == Some(&RouteOrigin::CreateRouteTable)
+                    || r.origin() == Some(&RouteOrigin::EnableVgwRoutePropagation);
+                (!aws_made).then_some(route)
+            })
             .collect()
     }
 
@@ -160,10 +179,10 @@ impl RouteTable {
             .filter_map(|v| v.gateway_id().map(str::to_string))
             .collect();
         m.insert("propagating_vgws".into(), set_value(&vgws));
-        if prior.is_null() || !block_list(prior, "route").is_empty() {
+        if prior.is_null() || sets_blocks(prior, "route") {
             m.insert(
                 "route".into(),
-                Value::List(Self::routes(t).iter().map(route_value).collect()),
+                Value::List(Self::routes(t, prior).iter().map(route_value).collect()),
             );
         }
         m.insert("tags".into(), tags);
@@ -187,7 +206,7 @@ impl RouteTable {
         prior: &Value,
     ) -> ProviderResult<()> {
         let blocks = block_list(config, "route");
-        if blocks.is_empty() && block_list(prior, "route").is_empty() {
+        if !sets_blocks(config, "route") && !sets_blocks(prior, "route") {
             return Ok(());
         }
         let id = t.route_table_id().unwrap_or_default();
@@ -201,7 +220,7 @@ impl RouteTable {
                 ))
             })?);
         }
-        let have = Self::routes(t);
+        let have = Self::routes(t, config);
         for r in &have {
             if !want.iter().any(|w| w.0 == r.0 && w.1 == r.1) {
                 let mut b = c.ec2.delete_route().route_table_id(id);

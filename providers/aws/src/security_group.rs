@@ -12,7 +12,7 @@ use crate::clients::{AwsSettings, Clients};
 use crate::registry::ResourceType;
 use crate::util::{
     attr_str, block_list, bool_or, opt_i64, owned_by, plan_default, plan_tags_all, read_tags,
-    req_str, sdk_error, set_value, str_list, unique_name,
+    req_str, sdk_error, set_value, sets_blocks, str_list, unique_name,
 };
 use crate::vpc::{
     create_tags_for, describe_batch, ec2_arn, filter, first_of, gone_ok, id_filter, owner_filters,
@@ -282,6 +282,7 @@ fn rule_block() -> BlockSchema {
     // As in Terraform, no blocks in config means the group's rules are managed elsewhere
     // (aws_vpc_security_group_*_rule), so an imported group's rules are not planned away.
     .computed()
+    .attribute_syntax()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -346,7 +347,7 @@ impl SecurityGroup {
             ("egress", g.ip_permissions_egress()),
         ] {
             let prior_blocks = block_list(prior, key);
-            if prior.is_null() || !prior_blocks.is_empty() {
+            if prior.is_null() || sets_blocks(prior, key) {
                 let blocks = regroup(permission_atoms(perms, id), &prior_blocks, id);
                 m.insert(key.into(), Value::List(blocks));
             }
@@ -436,12 +437,12 @@ impl SecurityGroup {
     ) -> ProviderResult<()> {
         let id = g.group_id().unwrap_or_default();
         let ingress = block_list(config, "ingress");
-        if !ingress.is_empty() || !block_list(prior, "ingress").is_empty() {
+        if sets_blocks(config, "ingress") || sets_blocks(prior, "ingress") {
             Self::sync_rules(c, id, false, g.ip_permissions(), &ingress).await?;
         }
         let egress = block_list(config, "egress");
         // A new group starts with AWS's allow-all egress rule; Terraform removes it.
-        if fresh || !egress.is_empty() || !block_list(prior, "egress").is_empty() {
+        if fresh || sets_blocks(config, "egress") || sets_blocks(prior, "egress") {
             Self::sync_rules(c, id, true, g.ip_permissions_egress(), &egress).await?;
         }
         sync_tags(c, id, &tag_map(g.tags()), config, owner).await

@@ -467,6 +467,12 @@ pub fn block_list<'a>(v: &'a Value, key: &str) -> Vec<&'a Value> {
     }
 }
 
+/// Whether `v` sets the blocks `key` at all: `key = []` (attribute syntax) manages them and
+/// wants none, while leaving them out leaves them to other resources.
+pub fn sets_blocks(v: &Value, key: &str) -> bool {
+    matches!(v.get(key), Some(Value::List(_) | Value::Map(_)))
+}
+
 /// A list of strings as a Value (order kept).
 pub fn list_value<S: AsRef<str>>(items: &[S]) -> Value {
     Value::List(

@@ -123,6 +123,10 @@ pub struct BlockSchema {
     /// not planned for removal (Terraform's `Optional + Computed` blocks, e.g. a role's
     /// `inline_policy`: absent means "not managed here").
     pub computed: bool,
+    /// Also accepts attribute syntax, `name = [{ ... }, ...]`, as Terraform does for a few
+    /// blocks (security group rules, routes); `name = []` then means "none of them", where
+    /// leaving the blocks out means "not managed here".
+    pub attribute_syntax: bool,
     pub block: Block,
 }
 
@@ -164,6 +168,7 @@ impl BlockSchema {
             max_items: Some(1),
             force_new: false,
             computed: false,
+            attribute_syntax: false,
             block,
         }
     }
@@ -174,6 +179,7 @@ impl BlockSchema {
             max_items: None,
             force_new: false,
             computed: false,
+            attribute_syntax: false,
             block,
         }
     }
@@ -184,6 +190,7 @@ impl BlockSchema {
             max_items: None,
             force_new: false,
             computed: false,
+            attribute_syntax: false,
             block,
         }
     }
@@ -197,6 +204,11 @@ impl BlockSchema {
     }
     pub fn computed(mut self) -> Self {
         self.computed = true;
+        self
+    }
+    /// See `attribute_syntax`.
+    pub fn attribute_syntax(mut self) -> Self {
+        self.attribute_syntax = true;
         self
     }
 }
