@@ -393,6 +393,55 @@ fn s3_bucket_and_settings_lifecycle() {
 
 // ---- SQS queue policy ----
 
+/// Terraform imports versioning and encryption by `bucket` or `bucket,expected_bucket_owner`.
+#[test]
+fn s3_settings_import_with_expected_bucket_owner() {
+    let moto = Moto::start();
+    let s = Stack::new(
+        &moto,
+        r#"
+resource "aws_s3_bucket" "b" {
+  bucket = "lc-owner"
+}
+
+resource "aws_s3_bucket_versioning" "v" {
+  bucket                = aws_s3_bucket.b.id
+  expected_bucket_owner = "123456789012"
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "e" {
+  bucket                = aws_s3_bucket.b.id
+  expected_bucket_owner = "123456789012"
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+"#,
+    );
+    s.apply();
+    assert_eq!(
+        bucket_versioning(&moto, "lc-owner").as_deref(),
+        Some("Enabled")
+    );
+    assert_eq!(bucket_sse(&moto, "lc-owner").as_deref(), Some("AES256"));
+    s.assert_no_changes();
+    for addr in [
+        "aws_s3_bucket_versioning.v",
+        "aws_s3_bucket_server_side_encryption_configuration.e",
+    ] {
+        s.reimport(addr, "lc-owner,123456789012");
+        assert_eq!(s.id_of(addr), "lc-owner");
+    }
+    s.assert_no_changes();
+    s.destroy();
+    assert!(!bucket_names(&moto).contains(&"lc-owner".to_string()));
+}
+
 fn queue_url(moto: &Moto, name: &str) -> String {
     aws_json(moto, &["sqs", "get-queue-url", "--queue-name", name])["QueueUrl"]
         .as_str()

@@ -462,16 +462,32 @@ fn bucket_attrs() -> Block {
         )
 }
 
+/// Splits a settings id: the bucket name, or `bucket,expected_bucket_owner` as Terraform's import
+/// takes it for versioning and encryption (a bucket name never contains a comma).
+fn split_owner(id: &str) -> (&str, Option<&str>) {
+    match id.split_once(',') {
+        Some((bucket, owner)) if !owner.is_empty() => (bucket, Some(owner)),
+        Some((bucket, _)) => (bucket, None),
+        None => (id, None),
+    }
+}
+
+/// A settings resource's state. Its id is always the bucket name; an owner given in the id (an
+/// import) becomes `expected_bucket_owner`, otherwise the prior's is kept.
 fn settings_state(id: &str, prior: &Value, extra: Vec<(&str, Value)>) -> Value {
+    let (bucket, owner) = split_owner(id);
     let mut m = BTreeMap::new();
-    m.insert("id".to_string(), Value::string(id));
-    m.insert("bucket".to_string(), Value::string(id));
+    m.insert("id".to_string(), Value::string(bucket));
+    m.insert("bucket".to_string(), Value::string(bucket));
     m.insert(
         "expected_bucket_owner".to_string(),
-        prior
-            .get("expected_bucket_owner")
-            .cloned()
-            .unwrap_or(Value::Null),
+        match owner {
+            Some(o) => Value::string(o),
+            None => prior
+                .get("expected_bucket_owner")
+                .cloned()
+                .unwrap_or(Value::Null),
+        },
     );
     for (k, v) in extra {
         m.insert(k.to_string(), v);
@@ -561,7 +577,7 @@ impl ResourceType for BucketVersioning {
             );
         Schema::managed("aws_s3_bucket_versioning", body)
             .crossplane("s3.aws.upbound.io", "BucketVersioning")
-            .import_id("the bucket name")
+            .import_id("the bucket name, or `bucket,expected_bucket_owner`")
     }
 
     async fn create(&self, c: &Clients, req: &CreateRequest) -> ProviderResult<Value> {
@@ -569,7 +585,13 @@ impl ResourceType for BucketVersioning {
     }
 
     async fn read(&self, c: &Clients, id: &str, prior: &Value) -> ProviderResult<Option<Value>> {
-        let (status, mfa) = match c.s3.get_bucket_versioning().bucket(id).send().await {
+        let (status, mfa) = match c
+            .s3
+            .get_bucket_versioning()
+            .bucket(split_owner(id).0)
+            .send()
+            .await
+        {
             Ok(r) => (
                 r.status().map(|s| s.as_str().to_string()),
                 r.mfa_delete().map(|m| m.as_str().to_string()),
@@ -867,7 +889,7 @@ impl ResourceType for BucketEncryption {
                 "s3.aws.upbound.io",
                 "BucketServerSideEncryptionConfiguration",
             )
-            .import_id("the bucket name")
+            .import_id("the bucket name, or `bucket,expected_bucket_owner`")
     }
 
     async fn create(&self, c: &Clients, req: &CreateRequest) -> ProviderResult<Value> {
@@ -875,7 +897,11 @@ impl ResourceType for BucketEncryption {
     }
 
     async fn read(&self, c: &Clients, id: &str, prior: &Value) -> ProviderResult<Option<Value>> {
-        let r = c.s3.get_bucket_encryption().bucket(id).send().await;
+        let r =
+            c.s3.get_bucket_encryption()
+                .bucket(split_owner(id).0)
+                .send()
+                .await;
         let r = match r {
             Err(e) if e.code() == Some("ServerSideEncryptionConfigurationNotFoundError") => {
                 return Ok(None)
@@ -936,6 +962,20 @@ impl ResourceType for BucketEncryption {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_ids_take_an_optional_owner() {
+        assert_eq!(split_owner("logs"), ("logs", None));
+        assert_eq!(
+            split_owner("logs,123456789012"),
+            ("logs", Some("123456789012"))
+        );
+        assert_eq!(split_owner("logs,"), ("logs", None));
+        let st = settings_state("logs,123456789012", &Value::Null, vec![]);
+        assert_eq!(st.get_str("id"), Some("logs"));
+        assert_eq!(st.get_str("bucket"), Some("logs"));
+        assert_eq!(st.get_str("expected_bucket_owner"), Some("123456789012"));
+    }
 
     #[test]
     fn computed_names_follow_terraform() {
