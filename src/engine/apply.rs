@@ -369,6 +369,29 @@ impl Engine {
             nodes[from].dependents.push(to);
             nodes[to].waiting_on += 1;
         }
+        // A resource removed from the config goes only after the in-place updates of those
+        // that used it (as recorded) and no longer do: AWS refuses to delete a security group
+        // still listed on an instance. Skipped where it would close a cycle.
+        for i in 0..nodes.len() {
+            if nodes[i].action != Action::Update {
+                continue;
+            }
+            let Some(rec) = records.get(&nodes[i].change.address) else {
+                continue;
+            };
+            for d in &rec.dependencies {
+                let Some(&j) = destroy_of.get(d.as_str()) else {
+                    continue;
+                };
+                if nodes[j].change.action == Action::Delete
+                    && !nodes[i].dependents.contains(&j)
+                    && !reaches(&nodes, j, i)
+                {
+                    nodes[i].dependents.push(j);
+                    nodes[j].waiting_on += 1;
+                }
+            }
+        }
 
         let refs: BTreeSet<String> = nodes.iter().map(|n| n.change.provider.clone()).collect();
         let clients = self.configure(Some(cfg), &refs).await?;
@@ -819,4 +842,19 @@ async fn execute(call: Call) -> Done {
     }
     done.elapsed = start.elapsed();
     done
+}
+
+/// Whether `to` can be reached from `from` along dependents edges.
+fn reaches(nodes: &[Node], from: usize, to: usize) -> bool {
+    let mut seen = vec![false; nodes.len()];
+    let mut stack = vec![from];
+    while let Some(n) = stack.pop() {
+        if n == to {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[n], true) {
+            stack.extend(nodes[n].dependents.iter().copied());
+        }
+    }
+    false
 }

@@ -1130,6 +1130,36 @@ async fn a_removed_dependent_is_deleted_before_its_dependency_is_replaced() {
 }
 
 #[tokio::test]
+async fn a_removed_resource_is_deleted_after_its_former_user_is_updated() {
+    let env = env();
+    env.apply(TWO).await;
+    let a = env.record("test_thing.a").id;
+    env.cloud.strict_deletes.store(true, Ordering::Relaxed);
+    env.cloud.log.lock().unwrap().clear();
+    // b stops using a, in place, for a new c; a leaves the config. a's delete is ready at once,
+    // b's update only after c's create: a can go only once b no longer names it.
+    let only_b = r#"
+resource "test_thing" "c" { name = "c" }
+resource "test_thing" "b" {
+  name  = "b"
+  value = test_thing.c.id
+}
+"#;
+    let (plan, summary) = env.apply(only_b).await;
+    assert_eq!(action_of(&plan, "test_thing.a"), Action::Delete);
+    assert_eq!(action_of(&plan, "test_thing.b"), Action::Update);
+    assert!(summary.succeeded(), "{:?}", summary.failures);
+    let log = env.cloud.log.lock().unwrap().clone();
+    assert!(!log.iter().any(|l| l.starts_with("refused")), "{log:?}");
+    assert!(
+        log_index(&log, "update ") < log_index(&log, &format!("delete {a}")),
+        "{log:?}"
+    );
+    assert_eq!(env.cloud.count(), 2);
+    assert!(!env.plan(only_b).await.has_changes());
+}
+
+#[tokio::test]
 async fn a_failed_dependent_destroy_leaves_its_dependency_untouched() {
     let env = env();
     env.apply(CHAIN).await;
