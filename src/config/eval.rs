@@ -70,6 +70,8 @@ pub(crate) struct Scope<'a> {
     pub bound: Vec<(String, Value)>,
     /// Inside a `templatefile` template only its variables are visible.
     pub template_only: bool,
+    /// Offset in the file of the text the expressions were parsed from (a re-parsed block).
+    pub base: usize,
 }
 
 impl<'a> Scope<'a> {
@@ -80,6 +82,7 @@ impl<'a> Scope<'a> {
             rep,
             bound: Vec::new(),
             template_only: false,
+            base: 0,
         }
     }
     fn lookup(&self, name: &str) -> Option<&Value> {
@@ -90,7 +93,7 @@ impl<'a> Scope<'a> {
             .map(|(_, v)| v)
     }
     fn span(&self, r: Option<std::ops::Range<usize>>) -> Option<Span> {
-        r.map(|r| Span::new(self.file, r))
+        r.map(|r| Span::new(self.file, r.start + self.base..r.end + self.base))
     }
 }
 
@@ -1103,7 +1106,7 @@ impl<'p> Evaluator<'p> {
             .unwrap_or(Expansion::Single);
         let get = |k: InstanceKey| -> Value {
             match self.resolver.get(&addr.instance(k)) {
-                Some(v) => complete_object(decl.schema.as_ref(), v),
+                Some(v) => complete_object(decl.schema.as_deref(), v),
                 None => Value::Unknown,
             }
         };

@@ -34,7 +34,8 @@ pub struct LoadOptions {
 /// The provider schemas the config is checked against.
 #[derive(Debug, Clone, Default)]
 pub struct Schemas {
-    types: HashMap<String, Schema>,
+    /// Shared, so each resource declaration holds a pointer rather than a copy.
+    types: HashMap<String, Arc<Schema>>,
     kinds: HashMap<(String, String), String>,
     providers: BTreeSet<String>,
 }
@@ -55,7 +56,7 @@ impl Schemas {
                 );
             }
             let key = mode_key(s.mode, s.type_name);
-            self.types.insert(key, s);
+            self.types.insert(key, Arc::new(s));
         }
     }
 
@@ -65,7 +66,17 @@ impl Schemas {
         } else {
             ResourceMode::Managed
         };
-        self.types.get(&mode_key(m, type_name))
+        self.types.get(&mode_key(m, type_name)).map(|s| &**s)
+    }
+
+    /// The schema as a shared pointer, for holding on to.
+    fn get_shared(&self, mode: Mode, type_name: &str) -> Option<Arc<Schema>> {
+        let m = if mode == Mode::Data {
+            ResourceMode::Data
+        } else {
+            ResourceMode::Managed
+        };
+        self.types.get(&mode_key(m, type_name)).cloned()
     }
 
     fn names(&self, mode: Mode) -> impl Iterator<Item = &str> {
@@ -488,6 +499,7 @@ impl Loader<'_> {
             return;
         }
         let schema = self.lookup_schema(mode, ty, file, &block, span);
+        let range = block.span().unwrap_or(span.start..span.end);
         let body = block.body;
         let count = body.get_attribute("count").map(|a| a.value.clone());
         let for_each = body.get_attribute("for_each").map(|a| a.value.clone());
@@ -509,7 +521,7 @@ impl Loader<'_> {
             mode,
             type_name: ty.to_string(),
             name: name.to_string(),
-            body,
+            body: DeclBody::Block(range),
             count,
             for_each,
             depends_on,
@@ -530,9 +542,9 @@ impl Loader<'_> {
         file: FileId,
         block: &Block,
         span: Span,
-    ) -> Option<Schema> {
-        if let Some(s) = self.schemas.get(mode, ty) {
-            return Some(s.clone());
+    ) -> Option<Arc<Schema>> {
+        if let Some(s) = self.schemas.get_shared(mode, ty) {
+            return Some(s);
         }
         let label_span = block
             .labels
@@ -853,14 +865,14 @@ fn add_yaml_decls(l: &mut Loader) {
             );
             continue;
         }
-        let schema = l.schemas.get(Mode::Managed, &r.type_name).cloned();
+        let schema = l.schemas.get_shared(Mode::Managed, &r.type_name);
         let idx = l.decls.len();
         l.decls.push(ResourceDecl {
             def: 0,
             mode: Mode::Managed,
             type_name: r.type_name.clone(),
             name: r.name.clone(),
-            body: Body::new(),
+            body: DeclBody::Empty,
             count: None,
             for_each: None,
             depends_on: vec![],
@@ -1088,7 +1100,8 @@ fn finish(mut l: Loader, opts: &LoadOptions) -> Result<Config, LoadError> {
         root_vars: rv,
         reader: crate::source::reader(l.tree.clone()),
         root_dir: l.root.clone(),
-        sources: SourceMap::new(),
+        // Resource blocks are parsed again from these texts when evaluated.
+        sources: l.sources.clone(),
     };
     let mut diags = std::mem::take(&mut l.diags);
     expand(&mut prog, &mut diags);
@@ -1105,7 +1118,6 @@ fn finish(mut l: Loader, opts: &LoadOptions) -> Result<Config, LoadError> {
         });
     }
     cfg.warnings = warnings;
-    prog.sources = l.sources.clone();
     cfg.sources = l.sources;
     cfg.program = Arc::new(prog);
     Ok(cfg)
@@ -1403,24 +1415,25 @@ pub(crate) fn eval_instance_body(
     let Some(schema) = &decl.schema else {
         return out;
     };
-    let scope = Scope::new(ri.module, decl.file, &ri.rep);
+    let (body, base) = match prog.decl_body(decl) {
+        Ok(b) => b,
+        Err(d) => {
+            diags.push(*d);
+            return out;
+        }
+    };
+    let mut scope = Scope::new(ri.module, decl.file, &ri.rep);
+    scope.base = base;
     let mut ctx = BodyCtx {
         ev,
         diags,
         file: decl.file,
+        base,
         sensitive: &mut out.sensitive,
         spans: &mut out.spans,
         what: format!("{}.{}", decl.type_name, decl.name),
     };
-    out.attrs = eval_body(
-        &mut ctx,
-        &decl.body,
-        &schema.body,
-        &scope,
-        "",
-        true,
-        decl.span,
-    );
+    out.attrs = eval_body(&mut ctx, &body, &schema.body, &scope, "", true, decl.span);
     out
 }
 
@@ -1457,9 +1470,19 @@ struct BodyCtx<'a, 'b> {
     ev: &'a Evaluator<'b>,
     diags: &'a mut Vec<Diagnostic>,
     file: FileId,
+    /// Offset of the re-parsed block in its file.
+    base: usize,
     sensitive: &'a mut BTreeSet<String>,
     spans: &'a mut BTreeMap<String, Span>,
     what: String,
+}
+
+impl BodyCtx<'_, '_> {
+    /// A span in the re-parsed block, as a span in its file.
+    fn span(&self, r: Option<std::ops::Range<usize>>, otherwise: Span) -> Span {
+        r.map(|r| Span::new(self.file, r.start + self.base..r.end + self.base))
+            .unwrap_or(otherwise)
+    }
 }
 
 fn eval_body(
@@ -1479,8 +1502,8 @@ fn eval_body(
         if top && META_ARGS.contains(&name) {
             continue;
         }
-        let aspan = Span::new(ctx.file, a.span().unwrap_or(0..0));
-        let key_span = Span::new(ctx.file, a.key.span().unwrap_or(aspan.start..aspan.end));
+        let aspan = ctx.span(a.span(), block_span);
+        let key_span = ctx.span(a.key.span(), aspan);
         let path = format!("{prefix}{name}");
         let Some(attr) = schema.attributes.get(name) else {
             if let Some(bs) = schema.blocks.get(name).filter(|bs| bs.attribute_syntax) {
@@ -1493,12 +1516,8 @@ fn eval_body(
                             attr_blocks.insert(name.to_string(), items);
                         }
                         Err(msg) => ctx.diags.push(
-                            Diagnostic::error(format!("invalid value for {path}: {msg}")).at(
-                                Span::new(
-                                    ctx.file,
-                                    a.value.span().unwrap_or(aspan.start..aspan.end),
-                                ),
-                            ),
+                            Diagnostic::error(format!("invalid value for {path}: {msg}"))
+                                .at(ctx.span(a.value.span(), aspan)),
                         ),
                     },
                     Err(e) => ctx.diags.push(e.into_diagnostic()),
@@ -1553,9 +1572,8 @@ fn eval_body(
                         m.insert(name.to_string(), v);
                     }
                     Err(msg) => ctx.diags.push(
-                        Diagnostic::error(format!("invalid value for {path}: {msg}")).at(
-                            Span::new(ctx.file, a.value.span().unwrap_or(aspan.start..aspan.end)),
-                        ),
+                        Diagnostic::error(format!("invalid value for {path}: {msg}"))
+                            .at(ctx.span(a.value.span(), aspan)),
                     ),
                 }
             }
@@ -1566,7 +1584,7 @@ fn eval_body(
     let mut blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for b in body.blocks() {
         let name = b.ident.as_str();
-        let bspan = Span::new(ctx.file, b.span().unwrap_or(0..0));
+        let bspan = ctx.span(b.span(), block_span);
         if top && (name == "lifecycle" || name == "connection" || name == "provisioner") {
             if name != "lifecycle" {
                 ctx.diags.push(
@@ -2023,6 +2041,23 @@ impl<'p> DepResolver<'p> {
 
 /// Builds the `Config` model: evaluates each instance with every resource unknown, checks
 /// references, and computes dependencies.
+/// The dependency set of a declaration: a copy for each instance but the last, which takes it.
+fn take_or_clone(
+    sets: &mut HashMap<(usize, usize), BTreeSet<ResourceAddr>>,
+    pending: &mut HashMap<(usize, usize), usize>,
+    key: (usize, usize),
+) -> BTreeSet<ResourceAddr> {
+    let left = pending.get_mut(&key).map(|n| {
+        *n -= 1;
+        *n
+    });
+    if left == Some(0) {
+        sets.remove(&key).unwrap_or_default()
+    } else {
+        sets.get(&key).cloned().unwrap_or_default()
+    }
+}
+
 fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Config {
     let ev = Evaluator::new(prog, &NoValues, None);
     let mut deps = DepResolver::new(prog);
@@ -2030,13 +2065,26 @@ fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Confi
     // References are checked once per declaration and module instance.
     let mut checked: BTreeSet<(usize, usize)> = BTreeSet::new();
     let mut decl_deps: HashMap<(usize, usize), BTreeSet<ResourceAddr>> = HashMap::new();
+    // Instances still to build per declaration: the last one takes the dependency set.
+    let mut pending: HashMap<(usize, usize), usize> = HashMap::new();
+    for ri in &prog.res_insts {
+        *pending.entry((ri.module, ri.decl)).or_default() += 1;
+    }
     for ri in &prog.res_insts {
         let decl = &prog.decls[ri.decl];
         let minst = &prog.insts[ri.module];
         let key = (ri.module, ri.decl);
         if let std::collections::hash_map::Entry::Vacant(slot) = decl_deps.entry(key) {
             let mut refs = Vec::new();
-            body_refs(&decl.body, &mut refs);
+            match prog.decl_body(decl) {
+                Ok((body, base)) => {
+                    body_refs(&body, &mut refs);
+                    for r in &mut refs {
+                        r.span = r.span.take().map(|s| s.start + base..s.end + base);
+                    }
+                }
+                Err(d) => diags.push(*d),
+            }
             if let Some(c) = &decl.count {
                 expr_refs(c, &mut refs);
             }
@@ -2090,13 +2138,11 @@ fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Confi
             addr,
             type_name: decl.type_name.clone(),
             provider,
-            attrs: body.attrs,
-            depends_on: decl_deps[&key].clone(),
+            depends_on: take_or_clone(&mut decl_deps, &mut pending, key),
             lifecycle: decl.lifecycle.clone(),
             deletion_policy,
             management,
             span: decl.span,
-            attr_spans: body.spans,
             sensitive_attrs: body.sensitive,
             origin: if decl.yaml.is_some() {
                 Origin::Yaml

@@ -88,8 +88,6 @@ pub struct Instance {
     pub addr: InstanceAddr,
     pub type_name: String,
     pub provider: ProviderRef,
-    /// Attributes evaluated with every other resource unknown (what `validate` can know).
-    pub attrs: Value,
     /// Resources this one depends on: references (through locals, variables and module outputs)
     /// and `depends_on`.
     pub depends_on: BTreeSet<ResourceAddr>,
@@ -98,8 +96,6 @@ pub struct Instance {
     pub management: Management,
     /// The block header, for diagnostics about the whole resource.
     pub span: Span,
-    /// Span of each top-level attribute or block as written.
-    pub attr_spans: BTreeMap<String, Span>,
     /// Top-level attributes whose value came from something sensitive (a sensitive variable).
     pub sensitive_attrs: BTreeSet<String>,
     pub origin: Origin,

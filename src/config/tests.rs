@@ -152,12 +152,16 @@ fn inst<'a>(cfg: &'a Config, addr: &str) -> &'a Instance {
         .unwrap_or_else(|| panic!("no instance {addr}"))
 }
 
+/// An attribute as `validate` sees it: evaluated with every resource unknown.
 fn attr(cfg: &Config, addr: &str, name: &str) -> Value {
-    inst(cfg, addr)
-        .attrs
-        .get(name)
-        .cloned()
-        .unwrap_or(Value::Null)
+    let a: InstanceAddr = addr.parse().unwrap();
+    let idx = cfg
+        .instances
+        .iter()
+        .position(|i| i.addr == a)
+        .unwrap_or_else(|| panic!("no instance {addr}"));
+    let body = cfg.session(&NoValues, None).instance(idx).unwrap();
+    body.attrs.get(name).cloned().unwrap_or(Value::Null)
 }
 
 #[test]
@@ -579,7 +583,7 @@ resource "aws_subnet" "b" {
     assert_eq!(a.origin, Origin::Yaml);
     assert_eq!(a.deletion_policy, DeletionPolicy::Orphan);
     assert!(a.depends_on.iter().any(|d| d.to_string() == "aws_vpc.main"));
-    assert_eq!(a.attrs.get("vpc_id"), Some(&Value::Unknown));
+    assert_eq!(attr(&cfg, "aws_subnet.a", "vpc_id"), Value::Unknown);
     assert!(inst(&cfg, "aws_subnet.b")
         .depends_on
         .iter()
@@ -643,6 +647,19 @@ fn unknown_attribute_is_located() {
             "cfg/main.tf:2:3".into(),
             "unsupported argument \"bucket_nme\" in aws_s3_bucket.a".into()
         )]
+    );
+}
+
+#[test]
+fn errors_in_a_later_block_are_located_in_the_file() {
+    // Resource blocks are parsed again on evaluation; their spans must still be file offsets.
+    let tf = "variable \"x\" {\n  default = 1\n}\n\nresource \"aws_s3_bucket\" \"a\" {\n  bucket_nme = \"x\"\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = local.nope\n  tags = { a = [1] }\n}\n";
+    let e = errors(MemSource::new().file("cfg/main.tf", tf));
+    let at: Vec<&str> = e.iter().map(|(loc, _)| loc.as_str()).collect();
+    assert_eq!(
+        at,
+        ["cfg/main.tf:6:3", "cfg/main.tf:10:12", "cfg/main.tf:11:10"],
+        "{e:?}"
     );
 }
 

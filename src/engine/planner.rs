@@ -146,7 +146,9 @@ impl Engine {
         }
 
         // The walk over the configuration, dependencies first.
-        let mut values = ValueMap::default();
+        // Dependents see each instance's planned value where it lives, in `changes`: no copy.
+        let mut planned: HashMap<InstanceAddr, usize> = HashMap::new();
+        let mut cloud_only = ValueMap::default();
         let mut changes: Vec<Change> = Vec::new();
         let mut desired_updates = Vec::new();
         let mut actions: HashMap<String, Action> = HashMap::new();
@@ -172,6 +174,11 @@ impl Engine {
             };
             let deps = dependencies(graph, &addr);
             let body = {
+                let values = Planned {
+                    changes: &changes,
+                    index: &planned,
+                    fallback: &cloud_only,
+                };
                 let session = cfg.session(&values, None);
                 session.instance(idx)
             };
@@ -217,8 +224,13 @@ impl Engine {
                     ),
                 }
             }
+            // The refreshed cloud value moves into the change; a record in the configuration is
+            // not read for it again (orphans, read below, are not in the configuration).
+            let mut cloud = records
+                .get_mut(&addr_s)
+                .map(|r| std::mem::take(&mut r.cloud))
+                .filter(|c| !c.is_null());
             let rec = records.get(&addr_s);
-            let mut cloud = rec.filter(|r| !r.cloud.is_null()).map(|r| r.cloud.clone());
             if addr.resource.mode == Mode::Data {
                 cloud = None;
                 if attrs.is_wholly_known() {
@@ -272,8 +284,10 @@ impl Engine {
                     desired: attrs.clone(),
                 });
             }
-            if let Some(v) = change.after.clone().or(cloud) {
-                values.0.insert(addr.clone(), v);
+            if change.after.is_some() {
+                planned.insert(addr.clone(), changes.len());
+            } else if let Some(v) = cloud {
+                cloud_only.0.insert(addr.clone(), v);
             }
             actions.insert(addr_s, change.action);
             changes.push(change);
@@ -324,6 +338,11 @@ impl Engine {
         let outputs = if opts.destroy {
             Vec::new()
         } else {
+            let values = Planned {
+                changes: &changes,
+                index: &planned,
+                fallback: &cloud_only,
+            };
             let session = cfg.session(&values, None);
             match session.outputs() {
                 Ok(o) => o,
@@ -634,4 +653,21 @@ fn derived_sensitive(before: &Value, after: &Value, sensitive: &BTreeSet<String>
         })
         .map(|(k, _)| k.clone())
         .collect()
+}
+
+/// Planned values for evaluation: an instance's `Change::after`, or its cloud value when the
+/// change has none.
+struct Planned<'a> {
+    changes: &'a [Change],
+    index: &'a HashMap<InstanceAddr, usize>,
+    fallback: &'a ValueMap,
+}
+
+impl crate::config::ResourceValues for Planned<'_> {
+    fn get(&self, addr: &InstanceAddr) -> Option<Value> {
+        match self.index.get(addr) {
+            Some(&i) => self.changes[i].after.clone(),
+            None => self.fallback.get(addr),
+        }
+    }
 }
