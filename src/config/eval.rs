@@ -18,6 +18,12 @@ use terrane_provider::{AttrType, Schema, Value};
 pub trait ResourceValues {
     /// The instance's attributes, or None when nothing is known yet (evaluates as unknown).
     fn get(&self, addr: &InstanceAddr) -> Option<Value>;
+
+    /// One top-level attribute: None when nothing is known of the instance, Some(None) when it
+    /// lacks the attribute. Resolvers that hold values should override it to copy only that.
+    fn get_attr(&self, addr: &InstanceAddr, name: &str) -> Option<Option<Value>> {
+        self.get(addr).map(|v| v.get(name).cloned())
+    }
 }
 
 /// A resolver that knows nothing: every resource attribute is unknown.
@@ -760,11 +766,11 @@ impl<'p> Evaluator<'p> {
             "data" => {
                 let ty = need(0, "a data source type and name, e.g. data.aws_region.current")?;
                 let name = need(1, "a data source type and name, e.g. data.aws_region.current")?;
-                let (v, sensitive_attr) = self.resource_value(s.module, Mode::Data, ty, name, attr(2), sp)?;
+                let (v, sensitive_attr, took_attr) = self.resource_value(s.module, Mode::Data, ty, name, attr(2), sp)?;
                 if sensitive_attr {
                     self.mark_sensitive();
                 }
-                (v, 2)
+                (v, 2 + usize::from(took_attr))
             }
             ty => {
                 let Some(name) = attr(0) else {
@@ -774,11 +780,11 @@ impl<'p> Evaluator<'p> {
                     )
                     .help("a reference is var.NAME, local.NAME, module.NAME, data.TYPE.NAME or TYPE.NAME"));
                 };
-                let (v, sensitive_attr) = self.resource_value(s.module, Mode::Managed, ty, name, attr(1), sp)?;
+                let (v, sensitive_attr, took_attr) = self.resource_value(s.module, Mode::Managed, ty, name, attr(1), sp)?;
                 if sensitive_attr {
                     self.mark_sensitive();
                 }
-                (v, 1)
+                (v, 1 + usize::from(took_attr))
             }
         };
         self.apply_ops(base, &ops[used..], s, span)
@@ -1039,7 +1045,9 @@ impl<'p> Evaluator<'p> {
         Ok(Value::Map(m))
     }
 
-    /// The value of a resource reference; also says whether `next_attr` is schema-sensitive.
+    /// The value of a resource reference; also says whether `next_attr` is schema-sensitive,
+    /// and whether the value is already that attribute's (a single instance with a schema:
+    /// only the attribute is copied, not the whole object).
     fn resource_value(
         &self,
         module: usize,
@@ -1048,7 +1056,7 @@ impl<'p> Evaluator<'p> {
         name: &str,
         next_attr: Option<&str>,
         sp: Option<Span>,
-    ) -> Result<(Value, bool), EvalError> {
+    ) -> Result<(Value, bool, bool), EvalError> {
         let inst = &self.prog.insts[module];
         let def = &self.prog.defs[inst.def];
         let key = (mode, ty.to_string(), name.to_string());
@@ -1104,6 +1112,14 @@ impl<'p> Evaluator<'p> {
             .get(&(module, decl_idx))
             .cloned()
             .unwrap_or(Expansion::Single);
+        if let (Expansion::Single, Some(a), Some(schema)) = (&exp, next_attr, &decl.schema) {
+            let v = match self.resolver.get_attr(&addr.instance(InstanceKey::None), a) {
+                None => Value::Unknown,
+                Some(Some(v)) => v,
+                Some(None) => absent_attr(schema, a),
+            };
+            return Ok((v, sensitive, true));
+        }
         let get = |k: InstanceKey| -> Value {
             match self.resolver.get(&addr.instance(k)) {
                 Some(v) => complete_object(decl.schema.as_deref(), v),
@@ -1121,7 +1137,17 @@ impl<'p> Evaluator<'p> {
                     .collect(),
             ),
         };
-        Ok((v, sensitive))
+        Ok((v, sensitive, false))
+    }
+}
+
+/// What `complete_object` fills in for an attribute the object lacks.
+fn absent_attr(schema: &Schema, name: &str) -> Value {
+    match schema.body.attributes.get(name) {
+        Some(a) if a.computed => Value::Unknown,
+        Some(_) => Value::Null,
+        None if schema.body.blocks.contains_key(name) => Value::List(vec![]),
+        None => Value::Unknown,
     }
 }
 

@@ -521,7 +521,7 @@ impl Loader<'_> {
             mode,
             type_name: ty.to_string(),
             name: name.to_string(),
-            body: DeclBody::Block(range),
+            body: DeclBody::Block(range, Some(body)),
             count,
             for_each,
             depends_on,
@@ -1119,6 +1119,7 @@ fn finish(mut l: Loader, opts: &LoadOptions) -> Result<Config, LoadError> {
     }
     cfg.warnings = warnings;
     cfg.sources = l.sources;
+    prog.drop_trees();
     cfg.program = Arc::new(prog);
     Ok(cfg)
 }
@@ -1401,6 +1402,17 @@ pub(crate) fn eval_instance_body(
     ri: &ResInst,
     diags: &mut Vec<Diagnostic>,
 ) -> EvaluatedBody {
+    eval_parsed_body(ev, prog, ri, None, diags)
+}
+
+/// `eval_instance_body` with the block already parsed (body and its offset), when given.
+fn eval_parsed_body(
+    ev: &Evaluator,
+    prog: &Program,
+    ri: &ResInst,
+    parsed: Option<(&Body, usize)>,
+    diags: &mut Vec<Diagnostic>,
+) -> EvaluatedBody {
     let decl = &prog.decls[ri.decl];
     let mut out = EvaluatedBody {
         attrs: Value::Map(BTreeMap::new()),
@@ -1415,12 +1427,19 @@ pub(crate) fn eval_instance_body(
     let Some(schema) = &decl.schema else {
         return out;
     };
-    let (body, base) = match prog.decl_body(decl) {
-        Ok(b) => b,
-        Err(d) => {
-            diags.push(*d);
-            return out;
-        }
+    let reparsed;
+    let (body, base) = match parsed {
+        Some(p) => p,
+        None => match prog.decl_body(decl) {
+            Ok(b) => {
+                reparsed = b;
+                (&*reparsed.0, reparsed.1)
+            }
+            Err(d) => {
+                diags.push(*d);
+                return out;
+            }
+        },
     };
     let mut scope = Scope::new(ri.module, decl.file, &ri.rep);
     scope.base = base;
@@ -1433,7 +1452,7 @@ pub(crate) fn eval_instance_body(
         spans: &mut out.spans,
         what: format!("{}.{}", decl.type_name, decl.name),
     };
-    out.attrs = eval_body(&mut ctx, &body, &schema.body, &scope, "", true, decl.span);
+    out.attrs = eval_body(&mut ctx, body, &schema.body, &scope, "", true, decl.span);
     out
 }
 
@@ -2074,16 +2093,25 @@ fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Confi
         let decl = &prog.decls[ri.decl];
         let minst = &prog.insts[ri.module];
         let key = (ri.module, ri.decl);
+        // Parsed once here for both the references and the evaluation.
+        let parsed = if decl.yaml.is_none() {
+            match prog.decl_body(decl) {
+                Ok(p) => Some(p),
+                Err(d) => {
+                    diags.push(*d);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         if let std::collections::hash_map::Entry::Vacant(slot) = decl_deps.entry(key) {
             let mut refs = Vec::new();
-            match prog.decl_body(decl) {
-                Ok((body, base)) => {
-                    body_refs(&body, &mut refs);
-                    for r in &mut refs {
-                        r.span = r.span.take().map(|s| s.start + base..s.end + base);
-                    }
+            if let Some((body, base)) = &parsed {
+                body_refs(body, &mut refs);
+                for r in &mut refs {
+                    r.span = r.span.take().map(|s| s.start + base..s.end + base);
                 }
-                Err(d) => diags.push(*d),
             }
             if let Some(c) = &decl.count {
                 expr_refs(c, &mut refs);
@@ -2119,7 +2147,10 @@ fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Confi
             set.remove(&self_addr);
             slot.insert(set);
         }
-        let body = eval_instance_body(&ev, prog, ri, diags);
+        let body = match &parsed {
+            Some((b, base)) => eval_parsed_body(&ev, prog, ri, Some((&**b, *base)), diags),
+            None => eval_instance_body(&ev, prog, ri, diags),
+        };
         checked.insert(key);
         let key_of = match (&ri.rep.count_index, &ri.rep.each) {
             (Some(i), _) => InstanceKey::Int(*i),

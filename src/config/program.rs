@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, FileId, SourceMap, Span};
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Body;
 use indexmap::IndexMap;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -83,8 +84,9 @@ pub(crate) struct ResourceDecl {
 pub(crate) enum DeclBody {
     /// No HCL body (YAML manifests, hand-built configs).
     Empty,
-    /// The byte range of the whole `resource "T" "N" { ... }` block in its file.
-    Block(std::ops::Range<usize>),
+    /// The byte range of the whole `resource "T" "N" { ... }` block in its file, and, while
+    /// the configuration loads, the syntax tree parsed with the file (spans are file offsets).
+    Block(std::ops::Range<usize>, Option<Body>),
 }
 
 /// A YAML manifest's static attributes and the references to fill in at evaluation.
@@ -204,18 +206,23 @@ impl Program {
 }
 
 impl Program {
-    /// A resource declaration's body, parsed again from its source, and the offset of the
-    /// parsed text in its file (spans in the returned body are relative to it).
-    pub(crate) fn decl_body(&self, decl: &ResourceDecl) -> Result<(Body, usize), Box<Diagnostic>> {
-        let DeclBody::Block(range) = &decl.body else {
-            return Ok((Body::new(), 0));
+    /// A resource declaration's body (the loader's tree, or parsed again from its source), and
+    /// the offset of the parsed text in its file (spans in the body are relative to it).
+    pub(crate) fn decl_body<'a>(
+        &self,
+        decl: &'a ResourceDecl,
+    ) -> Result<(Cow<'a, Body>, usize), Box<Diagnostic>> {
+        let range = match &decl.body {
+            DeclBody::Empty => return Ok((Cow::Owned(Body::new()), 0)),
+            DeclBody::Block(_, Some(tree)) => return Ok((Cow::Borrowed(tree), 0)),
+            DeclBody::Block(range, None) => range,
         };
         let text = &self.sources.file(decl.file).text;
         text.get(range.clone())
             .and_then(|t| hcl_edit::parser::parse_body(t).ok())
             .and_then(|b| b.into_iter().next())
             .and_then(|s| s.into_block().ok())
-            .map(|block| (block.body, range.start))
+            .map(|block| (Cow::Owned(block.body), range.start))
             // It parsed when the configuration was loaded, from this same text.
             .ok_or_else(|| {
                 Box::new(
@@ -226,6 +233,15 @@ impl Program {
                     .at(decl.span),
                 )
             })
+    }
+
+    /// Drops the loader's syntax trees: from now on each evaluation parses its block again.
+    pub(crate) fn drop_trees(&mut self) {
+        for d in &mut self.decls {
+            if let DeclBody::Block(_, tree) = &mut d.body {
+                *tree = None;
+            }
+        }
     }
 }
 

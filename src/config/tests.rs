@@ -664,6 +664,35 @@ fn errors_in_a_later_block_are_located_in_the_file() {
 }
 
 #[test]
+fn errors_found_when_values_are_known_are_located_in_the_file() {
+    // After loading, a block is parsed again for each evaluation: spans must stay file offsets.
+    let tf = "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \"a\"\n}\n\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = aws_s3_bucket.a.tags\n}\n";
+    let cfg = ok(MemSource::new().file("cfg/main.tf", tf));
+    struct Vals;
+    impl ResourceValues for Vals {
+        fn get(&self, _: &InstanceAddr) -> Option<Value> {
+            Some(Value::map([(
+                "tags",
+                Value::map([("k", Value::string("v"))]),
+            )]))
+        }
+    }
+    let idx = cfg
+        .instances
+        .iter()
+        .position(|i| i.addr.to_string() == "aws_s3_bucket.b")
+        .unwrap();
+    let Err(ds) = cfg.session(&Vals, None).instance(idx) else {
+        panic!("a map is not a bucket name");
+    };
+    let at: Vec<String> = ds
+        .iter()
+        .map(|d| d.span.map(|s| cfg.sources.location(s)).unwrap_or_default())
+        .collect();
+    assert_eq!(at, ["cfg/main.tf:6:12"], "{:?}", ds);
+}
+
+#[test]
 fn missing_required_attribute_is_located() {
     let e = errors(MemSource::new().file("cfg/main.tf", "\n\nresource \"aws_vpc\" \"a\" {\n}\n"));
     assert_eq!(

@@ -150,6 +150,10 @@ impl ResourceValues for ValueMap {
     fn get(&self, addr: &InstanceAddr) -> Option<Value> {
         self.0.get(addr).cloned()
     }
+
+    fn get_attr(&self, addr: &InstanceAddr, name: &str) -> Option<Option<Value>> {
+        self.0.get(addr).map(|v| v.get(name).cloned())
+    }
 }
 
 /// True if `addr` is `target` or lies inside it (`aws_s3_bucket.b` covers `aws_s3_bucket.b[0]`,

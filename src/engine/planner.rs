@@ -670,4 +670,12 @@ impl crate::config::ResourceValues for Planned<'_> {
             None => self.fallback.get(addr),
         }
     }
+
+    fn get_attr(&self, addr: &InstanceAddr, name: &str) -> Option<Option<Value>> {
+        let v = match self.index.get(addr) {
+            Some(&i) => self.changes[i].after.as_ref(),
+            None => self.fallback.0.get(addr),
+        }?;
+        Some(v.get(name).cloned())
+    }
 }

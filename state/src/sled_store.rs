@@ -402,7 +402,7 @@ fn validate(dir: &Path, db: &sled::Db, names: &[Vec<u8>]) -> Result<()> {
                 }
                 ("outputs", true) => check_json::<Outputs>(&v, bad)?,
                 ("res", false) => {
-                    let r: ResourceRecord = decode_json(&v, bad)?;
+                    let r: RecordShape = decode_json(&v, bad)?;
                     if r.address.as_bytes() != k.as_ref() {
                         return Err(bad("holds a different address"));
                     }
@@ -424,6 +424,28 @@ fn validate(dir: &Path, db: &sled::Db, names: &[Vec<u8>]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A `ResourceRecord` as checked at open: every field with its type, but the two values are
+/// only checked to be JSON (any JSON is a `Value`), so opening does not build 2N value trees.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // Fields exist to be checked, not read.
+struct RecordShape {
+    address: String,
+    type_name: String,
+    provider: String,
+    id: String,
+    cloud: serde::de::IgnoredAny,
+    desired: serde::de::IgnoredAny,
+    #[serde(default)]
+    dependencies: Vec<String>,
+    #[serde(default)]
+    sensitive_attrs: Vec<String>,
+    #[serde(default)]
+    schema_version: u32,
+    #[serde(default)]
+    deletion_policy_orphan: bool,
+    updated_at: String,
 }
 
 fn decode_json<T: DeserializeOwned>(v: &[u8], bad: impl Fn(&str) -> StoreError) -> Result<T> {

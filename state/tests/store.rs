@@ -489,6 +489,23 @@ fn garbage_format_marker_is_refused_untouched() {
 }
 
 #[test]
+fn a_record_of_the_wrong_shape_is_refused_untouched() {
+    // Open checks records without building their values; a missing value or a field of the
+    // wrong type must still be caught there.
+    for bad in [
+        &br#"{"address":"c.d","type_name":"t","provider":"p","id":"i","cloud":{},"updated_at":"x"}"#[..],
+        &br#"{"address":"c.d","type_name":"t","provider":"p","id":7,"cloud":{},"desired":{},"updated_at":"x"}"#[..],
+        &br#"{"address":"c.d","type_name":"t","provider":"p","id":"i","cloud":{"a":[1,}},"desired":{},"updated_at":"x"}"#[..],
+    ] {
+        let dir = populated_store();
+        poke(dir.path(), "res/prod", b"c.d", bad);
+        let msg =
+            assert_refused_untouched(dir.path(), |e| matches!(e, StoreError::Corrupt { .. }));
+        assert!(msg.contains("\"c.d\" in res/prod does not decode"), "{msg}");
+    }
+}
+
+#[test]
 fn undecodable_record_is_refused_untouched() {
     let dir = populated_store();
     poke(dir.path(), "res/prod", b"c.d", b"{not json");

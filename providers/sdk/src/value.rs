@@ -217,49 +217,105 @@ impl fmt::Display for Value {
     }
 }
 
-/// Values are stored as JSON with unknowns tagged, so a plan file can carry them.
+/// Values are stored as JSON with unknowns tagged, so a plan file can carry them. Both
+/// directions stream through serde (no intermediate `serde_json::Value`): the store reads and
+/// writes every record this way.
 impl Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        to_tagged_json(self).serialize(s)
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) if n.fract() == 0.0 && n.is_finite() && n.abs() < 9.0e15 => {
+                s.serialize_i64(*n as i64)
+            }
+            Value::Number(n) if n.is_finite() => s.serialize_f64(*n),
+            Value::Number(_) => s.serialize_unit(),
+            Value::String(v) => s.serialize_str(v),
+            Value::List(l) => {
+                let mut seq = s.serialize_seq(Some(l.len()))?;
+                for v in l {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Value::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+            Value::Unknown => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry(UNKNOWN_TAG, &true)?;
+                map.end()
+            }
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let j = serde_json::Value::deserialize(d)?;
-        Ok(from_tagged_json(&j))
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n as f64))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::Number(n))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(v) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::List(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            out.insert(k, v);
+        }
+        if out.len() == 1 && out.contains_key(UNKNOWN_TAG) {
+            return Ok(Value::Unknown);
+        }
+        Ok(Value::Map(out))
     }
 }
 
 const UNKNOWN_TAG: &str = "$terrane_unknown";
-
-fn to_tagged_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Unknown => serde_json::json!({ UNKNOWN_TAG: true }),
-        Value::List(l) => serde_json::Value::Array(l.iter().map(to_tagged_json).collect()),
-        Value::Map(m) => serde_json::Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), to_tagged_json(v)))
-                .collect(),
-        ),
-        other => other.to_json(),
-    }
-}
-
-fn from_tagged_json(j: &serde_json::Value) -> Value {
-    match j {
-        serde_json::Value::Object(o) if o.len() == 1 && o.contains_key(UNKNOWN_TAG) => {
-            Value::Unknown
-        }
-        serde_json::Value::Array(a) => Value::List(a.iter().map(from_tagged_json).collect()),
-        serde_json::Value::Object(o) => Value::Map(
-            o.iter()
-                .map(|(k, v)| (k.clone(), from_tagged_json(v)))
-                .collect(),
-        ),
-        other => Value::from_json(other),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -275,6 +331,43 @@ mod tests {
         let back: Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v, back);
         assert!(!back.is_wholly_known());
+    }
+
+    #[test]
+    fn the_stored_json_form_is_stable() {
+        let v = Value::map([
+            (
+                "a",
+                Value::List(vec![
+                    Value::Number(1.0),
+                    Value::Number(2.5),
+                    Value::string("x"),
+                    Value::Null,
+                    Value::Bool(true),
+                ]),
+            ),
+            ("b", Value::Unknown),
+            (
+                "c",
+                Value::map([
+                    ("z", Value::Number(-3.0)),
+                    ("y", Value::Map(BTreeMap::new())),
+                ]),
+            ),
+        ]);
+        let text = serde_json::to_string(&v).unwrap();
+        assert_eq!(
+            text,
+            r#"{"a":[1,2.5,"x",null,true],"b":{"$terrane_unknown":true},"c":{"y":{},"z":-3}}"#
+        );
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+        // Any JSON reads back: big integers as numbers, a lone tag as unknown.
+        let j: Value =
+            serde_json::from_str(r#"[18446744073709551615, {"$terrane_unknown": 1}]"#).unwrap();
+        assert_eq!(
+            j,
+            Value::List(vec![Value::Number(18446744073709551615.0), Value::Unknown])
+        );
     }
 
     #[test]
