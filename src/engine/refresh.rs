@@ -53,15 +53,15 @@ impl Engine {
         cache: bool,
     ) -> Result<RefreshReport, EngineError> {
         // Group by provider configuration; records already known to be gone are not read.
-        let mut by_provider: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_provider: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
             if !r.cloud.is_null() {
-                by_provider.entry(r.provider.as_str()).or_default().push(i);
+                by_provider.entry(r.provider.clone()).or_default().push(i);
             }
         }
         let mut jobs = Vec::new();
         for (provider, idxs) in by_provider {
-            let Some(client) = clients.get(provider) else {
+            let Some(client) = clients.get(&provider) else {
                 return Err(EngineError::Provider(format!(
                     "no configured provider {provider} to read {}",
                     records[idxs[0]].address
@@ -73,7 +73,8 @@ impl Engine {
                     .map(|&i| ReadRequest {
                         type_name: records[i].type_name.clone(),
                         id: records[i].id.clone(),
-                        prior: records[i].cloud.clone(),
+                        // Moved, not copied: the request comes back with the answer.
+                        prior: std::mem::take(&mut records[i].cloud),
                     })
                     .collect();
                 jobs.push((client.clone(), chunk.to_vec(), reqs));
@@ -104,7 +105,11 @@ impl Engine {
         let mut report = RefreshReport::default();
         let mut errors = Vec::new();
         let mut changed = Vec::new();
-        for (idxs, outs) in results {
+        for (idxs, reqs, outs) in results {
+            // Each record gets its prior back first, whatever the answer.
+            for (&i, req) in idxs.iter().zip(reqs) {
+                records[i].cloud = req.prior;
+            }
             if outs.len() != idxs.len() {
                 return Err(EngineError::Provider(format!(
                     "a provider answered {} of {} reads in a batch",
@@ -154,7 +159,11 @@ impl Engine {
     }
 }
 
-type BatchResult = (Vec<usize>, Vec<ProviderResult<Option<Value>>>);
+type BatchResult = (
+    Vec<usize>,
+    Vec<ReadRequest>,
+    Vec<ProviderResult<Option<Value>>>,
+);
 
 async fn read_batch(
     client: Arc<dyn Client>,
@@ -162,7 +171,20 @@ async fn read_batch(
     reqs: Vec<ReadRequest>,
 ) -> BatchResult {
     let out = client.read_batch(&reqs).await;
-    (idxs, out)
+    (idxs, reqs, out)
+}
+
+/// Feeds written bytes to a hash.
+struct HashWriter<'a>(&'a mut sha2::Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        sha2::Digest::update(self.0, buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A stable hash of refreshed cloud values, so `apply PLANFILE` can tell whether the cloud
@@ -175,7 +197,8 @@ pub(crate) fn cloud_fingerprint(records: &[ResourceRecord], live: bool) -> Strin
     for r in sorted {
         h.update(r.address.as_bytes());
         h.update([0]);
-        h.update(serde_json::to_vec(&r.cloud).unwrap_or_default());
+        // Streamed into the hash: no JSON text per record.
+        let _ = serde_json::to_writer(HashWriter(&mut h), &r.cloud);
         h.update([0]);
     }
     format!(
