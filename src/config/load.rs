@@ -61,22 +61,12 @@ impl Schemas {
     }
 
     pub fn get(&self, mode: Mode, type_name: &str) -> Option<&Schema> {
-        let m = if mode == Mode::Data {
-            ResourceMode::Data
-        } else {
-            ResourceMode::Managed
-        };
-        self.types.get(&mode_key(m, type_name)).map(|s| &**s)
+        self.types.get(&schema_key(mode, type_name)).map(|s| &**s)
     }
 
     /// The schema as a shared pointer, for holding on to.
     fn get_shared(&self, mode: Mode, type_name: &str) -> Option<Arc<Schema>> {
-        let m = if mode == Mode::Data {
-            ResourceMode::Data
-        } else {
-            ResourceMode::Managed
-        };
-        self.types.get(&mode_key(m, type_name)).cloned()
+        self.types.get(&schema_key(mode, type_name)).cloned()
     }
 
     fn names(&self, mode: Mode) -> impl Iterator<Item = &str> {
@@ -108,6 +98,15 @@ impl Schemas {
             .cloned()
             .unwrap_or_else(|| type_name.split('_').next().unwrap_or(type_name).to_string())
     }
+}
+
+fn schema_key(mode: Mode, type_name: &str) -> String {
+    let m = if mode == Mode::Data {
+        ResourceMode::Data
+    } else {
+        ResourceMode::Managed
+    };
+    mode_key(m, type_name)
 }
 
 fn mode_key(mode: ResourceMode, t: &str) -> String {
