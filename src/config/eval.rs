@@ -11,7 +11,8 @@ use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, U
 use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use terrane_provider::Map;
 use terrane_provider::{AttrType, Schema, Value};
 
 /// Supplies the current values of resource instances (planned or applied).
@@ -167,7 +168,7 @@ impl<'p> Evaluator<'p> {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::List),
             Expression::Object(o) => {
-                let mut m = BTreeMap::new();
+                let mut m = Map::new();
                 let mut unknown_key = false;
                 for (k, v) in o.iter() {
                     let key = match k {
@@ -297,7 +298,7 @@ impl<'p> Evaluator<'p> {
             }
         };
         let mut list = Vec::new();
-        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut map: Map = Map::new();
         let mut any_unknown = false;
         for (k, v) in pairs {
             let mut inner = s.clone();
@@ -344,14 +345,14 @@ impl<'p> Evaluator<'p> {
                         }
                     } else {
                         match map.entry(ks) {
-                            std::collections::btree_map::Entry::Occupied(o) => {
+                            terrane_provider::map::Entry::Occupied(o) => {
                                 return Err(EvalError::new(
                                     format!("duplicate object key {:?} in for expression", o.key()),
                                     s.span(span.clone()),
                                 )
                                 .help("add `...` after the value expression to group values with the same key"));
                             }
-                            std::collections::btree_map::Entry::Vacant(v) => {
+                            terrane_provider::map::Entry::Vacant(v) => {
                                 v.insert(val);
                             }
                         }
@@ -1024,7 +1025,7 @@ impl<'p> Evaluator<'p> {
     /// All outputs of a module instance as an object.
     pub(crate) fn module_outputs(&self, module: usize) -> EvalResult {
         let def = &self.prog.defs[self.prog.insts[module].def];
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         for (name, o) in &def.outputs {
             let guard = (1u8, module, name.clone());
             if !self.in_progress.borrow_mut().insert(guard.clone()) {
@@ -1348,7 +1349,7 @@ pub(crate) fn coerce(v: Value, ty: &AttrType) -> Result<Value, String> {
             Value::Map(m) => m
                 .into_iter()
                 .map(|(k, x)| coerce(x, t).map(|x| (k, x)))
-                .collect::<Result<BTreeMap<_, _>, _>>()
+                .collect::<Result<Map, _>>()
                 .map(Value::Map),
             other => Err(format!("a map is required here, got {}", other.type_name())),
         },

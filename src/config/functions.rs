@@ -366,7 +366,7 @@ impl Args {
         }
     }
 
-    fn map(&self, i: usize) -> Result<&std::collections::BTreeMap<String, Value>, String> {
+    fn map(&self, i: usize) -> Result<&terrane_provider::Map, String> {
         match self.get(i) {
             Value::Map(m) => Ok(m),
             other => Err(self.arg_err(i, &format!("map required, got {}", type_desc(other)))),

@@ -18,6 +18,7 @@ use hcl_edit::Span as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use terrane_provider::Map;
 use terrane_provider::{Block as SchemaBlock, ResourceMode, Schema, Value};
 
 /// Variable inputs from the command line and environment (read by the CLI, not here).
@@ -925,7 +926,7 @@ fn const_value(e: &Expression) -> Option<Value> {
             .collect::<Option<Vec<_>>>()
             .map(Value::List),
         Expression::Object(o) => {
-            let mut m = BTreeMap::new();
+            let mut m = Map::new();
             for (k, v) in o.iter() {
                 let key = match k {
                     hcl_edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
@@ -952,7 +953,7 @@ fn const_value(e: &Expression) -> Option<Value> {
 
 /// Reads root variable values: environment < terraform.tfvars < *.auto.tfvars < -var-file / -var.
 fn root_vars(l: &mut Loader, opts: &LoadOptions) -> BTreeMap<String, (Value, bool)> {
-    let mut vals: BTreeMap<String, Value> = BTreeMap::new();
+    let mut vals: terrane_provider::Map = terrane_provider::Map::new();
     let decls: Vec<(String, Option<Type>, bool)> = l
         .defs
         .first()
@@ -1414,7 +1415,7 @@ fn eval_parsed_body(
 ) -> EvaluatedBody {
     let decl = &prog.decls[ri.decl];
     let mut out = EvaluatedBody {
-        attrs: Value::Map(BTreeMap::new()),
+        attrs: Value::Map(Map::new()),
         sensitive: BTreeSet::new(),
         spans: BTreeMap::new(),
     };
@@ -1512,7 +1513,7 @@ fn eval_body(
     top: bool,
     block_span: Span,
 ) -> Value {
-    let mut m = BTreeMap::new();
+    let mut m = Map::new();
     // Blocks written with attribute syntax (`route = [{ ... }]`), where the schema allows it.
     let mut attr_blocks: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for a in body.attributes() {
@@ -1709,7 +1710,7 @@ fn blocks_from_attribute(v: Value, schema: &SchemaBlock) -> Result<Vec<Value>, S
         .into_iter()
         .map(|item| match item {
             Value::Map(obj) => {
-                let mut out = BTreeMap::new();
+                let mut out = Map::new();
                 for (k, v) in obj {
                     if let Some(attr) = schema.attributes.get(&k) {
                         out.insert(
@@ -1842,7 +1843,7 @@ pub(crate) fn eval_free_body(
     scope: &Scope,
     diags: &mut Vec<Diagnostic>,
 ) -> Value {
-    let mut m = BTreeMap::new();
+    let mut m = Map::new();
     for a in body.attributes() {
         match ev.eval(&a.value, scope) {
             Ok(v) => {

@@ -4,6 +4,7 @@
 
 use hcl_edit::expr::{Expression, ObjectKey};
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::Value;
 
 /// A type constraint.
@@ -166,7 +167,7 @@ impl Type {
                     Value::Map(m) => m,
                     other => return Err(format!("map required, got {}", other.type_name())),
                 };
-                let mut out = BTreeMap::new();
+                let mut out = Map::new();
                 for (k, x) in m {
                     let c = t.convert(x).map_err(|e| format!("element {k:?}: {e}"))?;
                     out.insert(k, c);
@@ -178,7 +179,7 @@ impl Type {
                     Value::Map(m) => m,
                     other => return Err(format!("object required, got {}", other.type_name())),
                 };
-                let mut out = BTreeMap::new();
+                let mut out = Map::new();
                 for (name, (t, optional, default)) in attrs {
                     match m.remove(name) {
                         Some(x) if !x.is_null() => {
@@ -213,7 +214,7 @@ fn literal_value(e: &Expression) -> Option<Value> {
             .collect::<Option<Vec<_>>>()
             .map(Value::List),
         Expression::Object(o) => {
-            let mut m = BTreeMap::new();
+            let mut m = Map::new();
             for (k, v) in o.iter() {
                 let key = match k {
                     ObjectKey::Ident(i) => i.as_str().to_string(),

@@ -23,6 +23,7 @@ use crate::diag::{Diagnostic, FileId, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use terrane_provider::Map;
 use terrane_provider::{AttrType, Block, Nesting, Schema, Value};
 
 /// The annotation Crossplane uses for a resource's name in the cloud.
@@ -1021,14 +1022,14 @@ fn primary_name_attr(schema: &Schema) -> Option<&'static str> {
 // forProvider.
 
 struct Converted {
-    attrs: BTreeMap<String, Value>,
+    attrs: terrane_provider::Map,
     refs: Vec<YamlRef>,
     spans: BTreeMap<String, Span>,
 }
 
 fn for_provider(cx: &mut Cx, schema: &Schema, node: &Node) -> Converted {
     let mut out = Converted {
-        attrs: BTreeMap::new(),
+        attrs: Map::new(),
         refs: Vec::new(),
         spans: BTreeMap::new(),
     };
@@ -1183,7 +1184,7 @@ fn member_value(cx: &mut Cx, block: &Block, name: &str, key: &Key, value: &Node)
             );
             continue;
         };
-        let mut obj = BTreeMap::new();
+        let mut obj = Map::new();
         for (k, v) in entries {
             match find_member(&bs.block, &k.name) {
                 Some(n) => {
@@ -1260,7 +1261,7 @@ fn typed_value(cx: &mut Cx, ty: &AttrType, node: &Node, what: &str) -> Option<Va
             Some(Value::List(out))
         }
         (N::Map(m), AttrType::Map(inner)) => {
-            let mut out = BTreeMap::new();
+            let mut out = Map::new();
             for (k, v) in m {
                 out.insert(
                     k.name.clone(),

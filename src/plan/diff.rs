@@ -16,7 +16,8 @@
 use super::compare::{attr_eq, block_eq, block_items, blocks_eq, dyn_eq, field};
 use super::{is_sensitive_path, join_index, join_key, Action, AttrChange, Change, Reason};
 use crate::config::{DeletionPolicy, IgnoreChanges, Lifecycle, Management};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use terrane_provider::Map;
 use terrane_provider::{AttrType, Block, Nesting, ResourceMode, Schema, Value};
 
 static NULL: Value = Value::Null;
@@ -229,9 +230,9 @@ impl Planner<'_> {
         let has_prior = matches!(prior, Value::Map(_));
         let new_obj = self.fresh || !has_prior;
         // Keys the schema does not know are kept from the cloud for an update.
-        let mut out: BTreeMap<String, Value> = match (self.fresh, prior) {
+        let mut out: Map = match (self.fresh, prior) {
             (false, Value::Map(m)) => m.clone(),
-            _ => BTreeMap::new(),
+            _ => Map::new(),
         };
         for (name, attr) in &block.attributes {
             let p = join_key(path, name);
@@ -349,7 +350,7 @@ impl Planner<'_> {
         let (Some(c), Some(p)) = (cfg.as_map(), prior.as_map()) else {
             return cfg.clone();
         };
-        let mut out = BTreeMap::new();
+        let mut out = Map::new();
         for k in c.keys().chain(p.keys()) {
             let src = if self.ignore.ignores(&join_key(path, k)) {
                 p

@@ -56,7 +56,7 @@ impl AwsSettings {
             .and_then(Value::as_i64)
             .map(|n| n as u32);
         // Blocks arrive as a list of objects; accept a bare object too.
-        let first_block = |k: &str| -> Option<&BTreeMap<String, Value>> {
+        let first_block = |k: &str| -> Option<&terrane_provider::Map> {
             match m.get(k)? {
                 Value::List(l) => l.first().and_then(Value::as_map),
                 Value::Map(m) => Some(m),
@@ -64,7 +64,7 @@ impl AwsSettings {
             }
         };
         if let Some(eps) = m.get("endpoints") {
-            let blocks: Vec<&BTreeMap<String, Value>> = match eps {
+            let blocks: Vec<&terrane_provider::Map> = match eps {
                 Value::List(l) => l.iter().filter_map(Value::as_map).collect(),
                 Value::Map(m) => vec![m],
                 _ => vec![],

@@ -24,6 +24,7 @@ use aws_sdk_dynamodb::types::{
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
+use terrane_provider::Map;
 use terrane_provider::{
     AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
     Owner, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -240,7 +241,7 @@ impl Table {
             )
         };
         let (tags, tags_all) = read_tags(snap.tags.clone(), &c.settings.default_tags, prior);
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         let name = t.table_name().unwrap_or_default();
         m.insert("id".to_string(), Value::string(name));
         m.insert("name".into(), Value::string(name));
@@ -458,7 +459,7 @@ impl Table {
             .into_iter()
             .filter_map(|g| Some((attr_str(g, "name")?, g)))
             .collect();
-        let have: BTreeMap<String, Value> = block_list(&cur, "global_secondary_index")
+        let have: terrane_provider::Map = block_list(&cur, "global_secondary_index")
             .into_iter()
             .filter_map(|g| Some((attr_str(g, "name")?, g.clone())))
             .collect();

@@ -17,6 +17,7 @@ use crate::util::{
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use std::collections::{BTreeMap, BTreeSet};
+use terrane_provider::Map;
 use terrane_provider::{
     AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
     Owner, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -325,7 +326,7 @@ impl Role {
             return Ok(None);
         };
         let (tags, tags_all) = read_tags(tag_map(role.tags()), &c.settings.default_tags, prior);
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(role.role_name()));
         m.insert("name".into(), Value::string(role.role_name()));
         m.insert("arn".into(), Value::string(role.arn()));
@@ -681,7 +682,7 @@ impl Policy {
             .map(|t| tag_map(t.tags()))
             .map_err(|e| sdk_error("ListPolicyTags", e))?;
         let (tags, tags_all) = read_tags(tags, &c.settings.default_tags, prior);
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(arn));
         m.insert("arn".into(), Value::string(arn));
         m.insert(
@@ -1039,7 +1040,7 @@ impl ResourceType for RolePolicy {
         let Some(out) = found(r.map_err(|e| sdk_error("GetRolePolicy", e)))? else {
             return Ok(None);
         };
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(id));
         m.insert("role".into(), Value::string(role));
         m.insert("name".into(), Value::string(name));

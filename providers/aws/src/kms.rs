@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -131,7 +132,7 @@ impl Key {
             .await
             .map_err(|e| sdk_error("kms:GetKeyRotationStatus", e))?;
         let s = |v: Option<&str>| v.map_or(Value::Null, Value::string);
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(id));
         m.insert("key_id".into(), Value::string(id));
         m.insert("arn".into(), s(meta.arn()));

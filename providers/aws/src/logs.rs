@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::{LogGroup as SdkGroup, LogGroupClass};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -104,7 +105,7 @@ impl LogGroup {
         prior: &Value,
     ) -> Value {
         let name = g.log_group_name().unwrap_or_default();
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(name));
         m.insert("name".into(), Value::string(name));
         m.insert(

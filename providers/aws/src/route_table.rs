@@ -17,6 +17,7 @@ use crate::vpc::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType as Ec2Type, Route, RouteOrigin};
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::{
     AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -95,7 +96,7 @@ fn route_of_cloud(r: &Route) -> Option<(String, String, String, String)> {
 }
 
 fn route_value(r: &(String, String, String, String)) -> Value {
-    let mut m: BTreeMap<String, Value> = DESTS
+    let mut m: terrane_provider::Map = DESTS
         .iter()
         .chain(TARGETS.iter())
         .chain(["core_network_arn"].iter())
@@ -162,7 +163,7 @@ impl RouteTable {
         let id = t.route_table_id().unwrap_or_default();
         let owner = t.owner_id().unwrap_or_default();
         let (tags, tags_all) = read_tags(tag_map(t.tags()), &c.settings.default_tags, prior);
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(id));
         m.insert(
             "arn".into(),

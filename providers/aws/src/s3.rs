@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::types as s3t;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest,
     ErrorKind, Listed, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -154,7 +155,7 @@ impl Bucket {
         prior: &Value,
     ) -> Value {
         let (own, all) = split_tags(tags, &settings.default_tags, prior);
-        let mut m: BTreeMap<String, Value> = bucket_computed(name, region)
+        let mut m: terrane_provider::Map = bucket_computed(name, region)
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
@@ -476,7 +477,7 @@ fn split_owner(id: &str) -> (&str, Option<&str>) {
 /// import) becomes `expected_bucket_owner`, otherwise the prior's is kept.
 fn settings_state(id: &str, prior: &Value, extra: Vec<(&str, Value)>) -> Value {
     let (bucket, owner) = split_owner(id);
-    let mut m = BTreeMap::new();
+    let mut m = Map::new();
     m.insert("id".to_string(), Value::string(bucket));
     m.insert("bucket".to_string(), Value::string(bucket));
     m.insert(

@@ -18,6 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -150,7 +151,7 @@ pub(crate) struct Secret;
 
 impl Secret {
     fn state(&self, settings: &AwsSettings, info: Info, policy: Value, prior: &Value) -> Value {
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(&info.arn));
         m.insert("arn".into(), Value::string(&info.arn));
         m.insert("name".into(), Value::string(&info.name));

@@ -24,6 +24,7 @@ use aws_sdk_ec2::types::{
     SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
 };
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::{
     AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
     Owner, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -313,7 +314,7 @@ impl SecurityGroup {
         let id = g.group_id().unwrap_or_default();
         let owner = g.owner_id().unwrap_or_default();
         let (tags, tags_all) = read_tags(tag_map(g.tags()), &c.settings.default_tags, prior);
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(id));
         m.insert(
             "arn".into(),

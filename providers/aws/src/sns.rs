@@ -19,6 +19,7 @@ use crate::util::{
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use std::collections::{BTreeMap, HashMap};
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -143,7 +144,7 @@ fn wire(cfg: &Value, s: &Spec) -> Option<String> {
     attr_str(cfg, s.tf).or_else(|| s.default.map(str::to_string))
 }
 
-fn read_specs(m: &mut BTreeMap<String, Value>, specs: &[Spec], attrs: &HashMap<String, String>) {
+fn read_specs(m: &mut terrane_provider::Map, specs: &[Spec], attrs: &HashMap<String, String>) {
     for s in specs {
         let v = attrs
             .get(s.aws)
@@ -248,7 +249,7 @@ impl Topic {
         tags: BTreeMap<String, String>,
         prior: &Value,
     ) -> Value {
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".into(), Value::string(arn));
         m.insert("arn".into(), Value::string(arn));
         m.insert(
@@ -494,7 +495,7 @@ pub(crate) struct Subscription;
 
 impl Subscription {
     fn state(&self, arn: &str, attrs: &HashMap<String, String>, prior: &Value) -> Value {
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         let get = |k: &str| attrs.get(k).map_or(Value::Null, Value::string);
         m.insert("id".into(), Value::string(arn));
         m.insert("arn".into(), Value::string(arn));

@@ -16,6 +16,7 @@ use crate::util::{
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use std::collections::{BTreeMap, HashMap};
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -154,7 +155,7 @@ impl Queue {
         tags: BTreeMap<String, String>,
         prior: &Value,
     ) -> Value {
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         let mut put = |k: &str, v: Value| {
             m.insert(k.to_string(), v);
         };

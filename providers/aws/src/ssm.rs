@@ -21,6 +21,7 @@ use aws_sdk_ssm::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
+use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
@@ -174,7 +175,7 @@ impl SsmParameter {
         let value = s(p.value());
         // The value goes where the configuration put it.
         let insecure = prior.get("insecure_value").is_some_and(|v| !v.is_null());
-        let mut m = BTreeMap::new();
+        let mut m = Map::new();
         m.insert("id".to_string(), Value::string(name));
         m.insert("name".into(), Value::string(name));
         m.insert("arn".into(), s(p.arn()));

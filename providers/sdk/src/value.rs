@@ -2,8 +2,8 @@
 //! read and write it, the store keeps it. It mirrors Terraform's cty values closely enough for
 //! the functions and diffs we need, plus `Unknown` for values only known after apply.
 
+use crate::map::Map;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// A configuration or cloud value.
@@ -20,7 +20,7 @@ pub enum Value {
     Number(f64),
     String(String),
     List(Vec<Value>),
-    Map(BTreeMap<String, Value>),
+    Map(Map),
     Unknown,
 }
 
@@ -88,14 +88,14 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_map(&self) -> Option<&Map> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn as_map_mut(&mut self) -> Option<&mut BTreeMap<String, Value>> {
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
@@ -304,10 +304,11 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         Ok(Value::List(out))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = BTreeMap::new();
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
         while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            out.insert(k, v);
+            out.push((k, v));
         }
+        let out: Map = out.into_iter().collect();
         if out.len() == 1 && out.contains_key(UNKNOWN_TAG) {
             return Ok(Value::Unknown);
         }
@@ -349,10 +350,7 @@ mod tests {
             ("b", Value::Unknown),
             (
                 "c",
-                Value::map([
-                    ("z", Value::Number(-3.0)),
-                    ("y", Value::Map(BTreeMap::new())),
-                ]),
+                Value::map([("z", Value::Number(-3.0)), ("y", Value::Map(Map::new()))]),
             ),
         ]);
         let text = serde_json::to_string(&v).unwrap();

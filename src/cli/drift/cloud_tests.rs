@@ -27,7 +27,7 @@ struct Cloud {
 }
 
 impl Cloud {
-    fn edit(&self, id: &str, f: impl FnOnce(&mut BTreeMap<String, Value>)) {
+    fn edit(&self, id: &str, f: impl FnOnce(&mut terrane_provider::Map)) {
         let mut objects = self.objects.lock().unwrap();
         f(objects.get_mut(id).unwrap().as_map_mut().unwrap());
     }

@@ -2,6 +2,7 @@
 
 use super::{loose_eq, make_set, to_bool, to_num, to_str, type_desc, unify, Args, FnContext};
 use std::collections::BTreeMap;
+use terrane_provider::Map;
 use terrane_provider::Value;
 
 type R = Result<Value, String>;
@@ -262,7 +263,7 @@ pub(super) fn matchkeys(a: &Args, _: &FnContext) -> R {
 }
 
 pub(super) fn merge(a: &Args, _: &FnContext) -> R {
-    let mut out = BTreeMap::new();
+    let mut out = Map::new();
     for (i, v) in a.vals.iter().enumerate() {
         match v {
             Value::Null => {}

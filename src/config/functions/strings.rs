@@ -4,7 +4,6 @@
 use super::format::format_values;
 use super::{Args, FnContext};
 use regex::Regex;
-use std::collections::BTreeMap;
 use terrane_provider::Value;
 
 type R = Result<Value, String>;
@@ -145,7 +144,7 @@ fn match_value(re: &Regex, caps: &regex::Captures) -> Value {
             .map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
     };
     if names.iter().all(Option::is_some) {
-        let map: BTreeMap<String, Value> = names
+        let map: terrane_provider::Map = names
             .iter()
             .enumerate()
             .map(|(i, n)| (n.unwrap_or_default().to_string(), text(i + 1)))

@@ -1184,7 +1184,8 @@ fn arb_value() -> impl proptest::strategy::Strategy<Value = Value> {
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
-            proptest::collection::btree_map("[a-c]", inner, 0..3).prop_map(Value::Map),
+            proptest::collection::btree_map("[a-c]", inner, 0..3)
+                .prop_map(|m| Value::Map(m.into())),
         ]
     })
 }
