@@ -12,8 +12,7 @@ use hcl_edit::template::{Directive, Element, Template};
 use hcl_edit::Span as _;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use terrane_provider::Map;
-use terrane_provider::{AttrType, Schema, Value};
+use terrane_provider::{AttrType, Map, Schema, Value};
 
 /// Supplies the current values of resource instances (planned or applied).
 pub trait ResourceValues {

@@ -18,8 +18,7 @@ use hcl_edit::Span as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use terrane_provider::Map;
-use terrane_provider::{Block as SchemaBlock, ResourceMode, Schema, Value};
+use terrane_provider::{Block as SchemaBlock, Map, ResourceMode, Schema, Value};
 
 /// Variable inputs from the command line and environment (read by the CLI, not here).
 #[derive(Debug, Clone, Default)]
@@ -953,7 +952,7 @@ fn const_value(e: &Expression) -> Option<Value> {
 
 /// Reads root variable values: environment < terraform.tfvars < *.auto.tfvars < -var-file / -var.
 fn root_vars(l: &mut Loader, opts: &LoadOptions) -> BTreeMap<String, (Value, bool)> {
-    let mut vals: terrane_provider::Map = terrane_provider::Map::new();
+    let mut vals = Map::new();
     let decls: Vec<(String, Option<Type>, bool)> = l
         .defs
         .first()
@@ -1402,17 +1401,6 @@ pub(crate) fn eval_instance_body(
     ri: &ResInst,
     diags: &mut Vec<Diagnostic>,
 ) -> EvaluatedBody {
-    eval_parsed_body(ev, prog, ri, None, diags)
-}
-
-/// `eval_instance_body` with the block already parsed (body and its offset), when given.
-fn eval_parsed_body(
-    ev: &Evaluator,
-    prog: &Program,
-    ri: &ResInst,
-    parsed: Option<(&Body, usize)>,
-    diags: &mut Vec<Diagnostic>,
-) -> EvaluatedBody {
     let decl = &prog.decls[ri.decl];
     let mut out = EvaluatedBody {
         attrs: Value::Map(Map::new()),
@@ -1427,19 +1415,12 @@ fn eval_parsed_body(
     let Some(schema) = &decl.schema else {
         return out;
     };
-    let reparsed;
-    let (body, base) = match parsed {
-        Some(p) => p,
-        None => match prog.decl_body(decl) {
-            Ok(b) => {
-                reparsed = b;
-                (&*reparsed.0, reparsed.1)
-            }
-            Err(d) => {
-                diags.push(*d);
-                return out;
-            }
-        },
+    let (body, base) = match prog.decl_body(decl) {
+        Ok(b) => b,
+        Err(d) => {
+            diags.push(*d);
+            return out;
+        }
     };
     let mut scope = Scope::new(ri.module, decl.file, &ri.rep);
     scope.base = base;
@@ -1452,7 +1433,7 @@ fn eval_parsed_body(
         spans: &mut out.spans,
         what: format!("{}.{}", decl.type_name, decl.name),
     };
-    out.attrs = eval_body(&mut ctx, body, &schema.body, &scope, "", true, decl.span);
+    out.attrs = eval_body(&mut ctx, &body, &schema.body, &scope, "", true, decl.span);
     out
 }
 
@@ -2093,25 +2074,17 @@ fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Confi
         let decl = &prog.decls[ri.decl];
         let minst = &prog.insts[ri.module];
         let key = (ri.module, ri.decl);
-        // Parsed once here for both the references and the evaluation.
-        let parsed = if decl.yaml.is_none() {
-            match prog.decl_body(decl) {
-                Ok(p) => Some(p),
-                Err(d) => {
-                    diags.push(*d);
-                    None
-                }
-            }
-        } else {
-            None
-        };
         if let std::collections::hash_map::Entry::Vacant(slot) = decl_deps.entry(key) {
             let mut refs = Vec::new();
-            if let Some((body, base)) = &parsed {
-                body_refs(body, &mut refs);
-                for r in &mut refs {
-                    r.span = r.span.take().map(|s| s.start + base..s.end + base);
+            // The loader's tree: spans are file offsets (base 0) while the config loads.
+            match prog.decl_body(decl) {
+                Ok((body, base)) => {
+                    body_refs(&body, &mut refs);
+                    for r in &mut refs {
+                        r.span = r.span.take().map(|s| s.start + base..s.end + base);
+                    }
                 }
+                Err(d) => diags.push(*d),
             }
             if let Some(c) = &decl.count {
                 expr_refs(c, &mut refs);
@@ -2147,10 +2120,7 @@ fn build_model(prog: &Program, diags: &mut Vec<Diagnostic>, l: &Loader) -> Confi
             set.remove(&self_addr);
             slot.insert(set);
         }
-        let body = match &parsed {
-            Some((b, base)) => eval_parsed_body(&ev, prog, ri, Some((&**b, *base)), diags),
-            None => eval_instance_body(&ev, prog, ri, diags),
-        };
+        let body = eval_instance_body(&ev, prog, ri, diags);
         checked.insert(key);
         let key_of = match (&ri.rep.count_index, &ri.rep.each) {
             (Some(i), _) => InstanceKey::Int(*i),

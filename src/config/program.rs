@@ -3,9 +3,10 @@
 //! `for_each` expansion. The evaluator runs over this; the engine re-evaluates instances from it
 //! as resource values become known during plan and apply.
 //!
-//! Resource bodies are the bulk of a configuration, so they are not kept as syntax trees: a
-//! declaration records where its block is in the source, and each evaluation parses that block
-//! again (microseconds for a block, while a tree costs kilobytes per resource for the whole run).
+//! Resource bodies are the bulk of a configuration, so their syntax trees serve only the load: a
+//! declaration records where its block is in the source, and each later evaluation parses that
+//! block again (microseconds for a block, while a tree costs kilobytes per resource for the
+//! whole run).
 
 use super::model::{Lifecycle, ProviderRef};
 use super::types::Type;

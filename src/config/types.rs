@@ -4,8 +4,7 @@
 
 use hcl_edit::expr::{Expression, ObjectKey};
 use std::collections::BTreeMap;
-use terrane_provider::Map;
-use terrane_provider::Value;
+use terrane_provider::{Map, Value};
 
 /// A type constraint.
 #[derive(Debug, Clone, PartialEq)]

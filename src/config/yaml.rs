@@ -23,8 +23,7 @@ use crate::diag::{Diagnostic, FileId, Span};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use terrane_provider::Map;
-use terrane_provider::{AttrType, Block, Nesting, Schema, Value};
+use terrane_provider::{AttrType, Block, Map, Nesting, Schema, Value};
 
 /// The annotation Crossplane uses for a resource's name in the cloud.
 pub const EXTERNAL_NAME: &str = "crossplane.io/external-name";
@@ -1022,7 +1021,7 @@ fn primary_name_attr(schema: &Schema) -> Option<&'static str> {
 // forProvider.
 
 struct Converted {
-    attrs: terrane_provider::Map,
+    attrs: Map,
     refs: Vec<YamlRef>,
     spans: BTreeMap<String, Span>,
 }

@@ -663,19 +663,21 @@ struct Planned<'a> {
     fallback: &'a ValueMap,
 }
 
+impl Planned<'_> {
+    fn value(&self, addr: &InstanceAddr) -> Option<&Value> {
+        match self.index.get(addr) {
+            Some(&i) => self.changes[i].after.as_ref(),
+            None => self.fallback.0.get(addr),
+        }
+    }
+}
+
 impl crate::config::ResourceValues for Planned<'_> {
     fn get(&self, addr: &InstanceAddr) -> Option<Value> {
-        match self.index.get(addr) {
-            Some(&i) => self.changes[i].after.clone(),
-            None => self.fallback.get(addr),
-        }
+        self.value(addr).cloned()
     }
 
     fn get_attr(&self, addr: &InstanceAddr, name: &str) -> Option<Option<Value>> {
-        let v = match self.index.get(addr) {
-            Some(&i) => self.changes[i].after.as_ref(),
-            None => self.fallback.0.get(addr),
-        }?;
-        Some(v.get(name).cloned())
+        self.value(addr).map(|v| v.get(name).cloned())
     }
 }

@@ -53,12 +53,17 @@ impl Engine {
         cache: bool,
     ) -> Result<RefreshReport, EngineError> {
         // Group by provider configuration; records already known to be gone are not read.
-        let mut by_provider: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_provider: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in records.iter().enumerate() {
             if !r.cloud.is_null() {
-                by_provider.entry(r.provider.clone()).or_default().push(i);
+                by_provider.entry(r.provider.as_str()).or_default().push(i);
             }
         }
+        // Owned names, so the records can be borrowed mutably below.
+        let by_provider: Vec<(String, Vec<usize>)> = by_provider
+            .into_iter()
+            .map(|(p, idxs)| (p.to_string(), idxs))
+            .collect();
         let mut jobs = Vec::new();
         for (provider, idxs) in by_provider {
             let Some(client) = clients.get(&provider) else {

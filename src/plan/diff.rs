@@ -17,8 +17,7 @@ use super::compare::{attr_eq, block_eq, block_items, blocks_eq, dyn_eq, field};
 use super::{is_sensitive_path, join_index, join_key, Action, AttrChange, Change, Reason};
 use crate::config::{DeletionPolicy, IgnoreChanges, Lifecycle, Management};
 use std::collections::BTreeSet;
-use terrane_provider::Map;
-use terrane_provider::{AttrType, Block, Nesting, ResourceMode, Schema, Value};
+use terrane_provider::{AttrType, Block, Map, Nesting, ResourceMode, Schema, Value};
 
 static NULL: Value = Value::Null;
 

@@ -24,9 +24,8 @@ use aws_sdk_dynamodb::types::{
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
-use terrane_provider::Map;
 use terrane_provider::{
-    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
+    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed, Map,
     Owner, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
@@ -459,7 +458,7 @@ impl Table {
             .into_iter()
             .filter_map(|g| Some((attr_str(g, "name")?, g)))
             .collect();
-        let have: terrane_provider::Map = block_list(&cur, "global_secondary_index")
+        let have: Map = block_list(&cur, "global_secondary_index")
             .into_iter()
             .filter_map(|g| Some((attr_str(g, "name")?, g.clone())))
             .collect();

@@ -17,9 +17,8 @@ use crate::util::{
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use std::collections::{BTreeMap, BTreeSet};
-use terrane_provider::Map;
 use terrane_provider::{
-    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
+    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed, Map,
     Owner, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 

@@ -16,10 +16,9 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{AliasListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
-use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
-    ProviderError, ProviderResult, Schema, UpdateRequest, Value,
+    Map, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
 const KEY: &str = "aws_kms_key";

@@ -13,10 +13,9 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::{LogGroup as SdkGroup, LogGroupClass};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
-use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
-    ProviderError, ProviderResult, Schema, UpdateRequest, Value,
+    Map, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
 const TYPE: &str = "aws_cloudwatch_log_group";

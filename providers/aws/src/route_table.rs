@@ -17,9 +17,8 @@ use crate::vpc::{
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType as Ec2Type, Route, RouteOrigin};
 use std::collections::BTreeMap;
-use terrane_provider::Map;
 use terrane_provider::{
-    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
+    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed, Map,
     ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
@@ -96,7 +95,7 @@ fn route_of_cloud(r: &Route) -> Option<(String, String, String, String)> {
 }
 
 fn route_value(r: &(String, String, String, String)) -> Value {
-    let mut m: terrane_provider::Map = DESTS
+    let mut m: Map = DESTS
         .iter()
         .chain(TARGETS.iter())
         .chain(["core_network_arn"].iter())

@@ -18,10 +18,9 @@ use async_trait::async_trait;
 use aws_sdk_s3::types as s3t;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::BTreeMap;
-use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest,
-    ErrorKind, Listed, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
+    ErrorKind, Listed, Map, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
 fn s() -> AttrType {
@@ -155,7 +154,7 @@ impl Bucket {
         prior: &Value,
     ) -> Value {
         let (own, all) = split_tags(tags, &settings.default_tags, prior);
-        let mut m: terrane_provider::Map = bucket_computed(name, region)
+        let mut m: Map = bucket_computed(name, region)
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();

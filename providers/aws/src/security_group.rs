@@ -24,9 +24,8 @@ use aws_sdk_ec2::types::{
     SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
 };
 use std::collections::BTreeMap;
-use terrane_provider::Map;
 use terrane_provider::{
-    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed,
+    AttrType, Attribute, Block, BlockSchema, CreateRequest, DeleteRequest, ErrorKind, Listed, Map,
     Owner, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 

@@ -19,10 +19,9 @@ use crate::util::{
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use std::collections::{BTreeMap, HashMap};
-use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
-    ProviderError, ProviderResult, Schema, UpdateRequest, Value,
+    Map, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
 /// How a string attribute on the wire maps to a typed attribute.
@@ -144,7 +143,7 @@ fn wire(cfg: &Value, s: &Spec) -> Option<String> {
     attr_str(cfg, s.tf).or_else(|| s.default.map(str::to_string))
 }
 
-fn read_specs(m: &mut terrane_provider::Map, specs: &[Spec], attrs: &HashMap<String, String>) {
+fn read_specs(m: &mut Map, specs: &[Spec], attrs: &HashMap<String, String>) {
     for s in specs {
         let v = attrs
             .get(s.aws)

@@ -16,10 +16,9 @@ use crate::util::{
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use std::collections::{BTreeMap, HashMap};
-use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
-    ProviderError, ProviderResult, Schema, UpdateRequest, Value,
+    Map, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
 /// Numeric queue attributes: (Terraform name, SQS attribute, Terraform's default).

@@ -21,10 +21,9 @@ use aws_sdk_ssm::types::{
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::{BTreeMap, HashMap};
-use terrane_provider::Map;
 use terrane_provider::{
     tags_attributes, AttrType, Attribute, Block, CreateRequest, DeleteRequest, ErrorKind, Listed,
-    ProviderError, ProviderResult, Schema, UpdateRequest, Value,
+    Map, ProviderError, ProviderResult, Schema, UpdateRequest, Value,
 };
 
 const TYPE: &str = "aws_ssm_parameter";

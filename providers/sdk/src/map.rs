@@ -105,14 +105,6 @@ impl Map {
     pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
-
-    pub fn first_key_value(&self) -> Option<(&String, &Value)> {
-        self.entries.first().map(|(k, v)| (k, v))
-    }
-
-    pub fn last_key_value(&self) -> Option<(&String, &Value)> {
-        self.entries.last().map(|(k, v)| (k, v))
-    }
 }
 
 impl fmt::Debug for Map {

@@ -2,8 +2,7 @@
 
 use super::{loose_eq, make_set, to_bool, to_num, to_str, type_desc, unify, Args, FnContext};
 use std::collections::BTreeMap;
-use terrane_provider::Map;
-use terrane_provider::Value;
+use terrane_provider::{Map, Value};
 
 type R = Result<Value, String>;
 
